@@ -1,0 +1,277 @@
+//! The `stem-master` command-line tool: runs the plugin's engine offline on
+//! WAV files. `src/bin/stem-master.rs` only calls [`run`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::params::{self, ParamKind, StemMasterParams};
+use crate::role::StemRole;
+
+mod render;
+pub mod wav;
+
+use wav::OutputFormat;
+
+/// Exit status: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: the output could not be written.
+pub const EXIT_OUTPUT_FAILED: i32 = 1;
+/// Exit status: bad command line, or input that cannot be read or is not supported.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Text of `stem-master --help`.
+pub const HELP: &str = "\
+stem-master — Stem Master's processing engine, offline, on WAV files
+
+USAGE:
+    stem-master render IN.wav -o OUT.wav [OPTIONS]
+    stem-master params
+    stem-master --help | --version
+
+COMMANDS:
+    render    Process IN.wav exactly as the plugin would and write OUT.wav.
+    params    List every parameter ID with its range, unit and default.
+
+RENDER OPTIONS:
+    -o, --output PATH      Where to write (required). Written to a hidden
+                           temporary file next to PATH and renamed into place
+                           when complete, so PATH is never left half-written.
+                           PATH must not be the input file.
+    --role ROLE            Stem role: drums, bass, vocals, backing-vocals,
+                           music, effects or full-mix (default full-mix).
+    --set ID=VALUE         Set a parameter by its ID (see `stem-master params`);
+                           repeatable. Numbers may carry their unit (-3dB),
+                           toggles take on/off, choices their listed names.
+    --bits 32|24|16        Output sample format (default 32):
+                             32  32-bit float, not clipped;
+                             24  24-bit integer, rounded to nearest, clipped;
+                             16  16-bit integer with TPDF dither (±1 LSB peak,
+                                 triangular), clipped.
+    --no-dither            With --bits 16: round to nearest instead of dithering.
+    --block FRAMES         Frames per engine call (default 1024, 1 to 65536).
+                           The result does not depend on it.
+
+INPUT:
+    16-, 24- or 32-bit integer or 32-bit float PCM WAV, mono or stereo,
+    22 050 to 384 000 Hz. Files of any length are streamed. The output has
+    the input's length, channels and rate; the engine's latency is removed,
+    so output and input line up sample for sample.
+
+EXIT STATUS:
+    0  success
+    1  the output could not be written (nothing was replaced)
+    2  bad command line, or unreadable or unsupported input
+";
+
+/// Runs the tool with `args` (without the program name) and returns its exit
+/// status. Messages go to `out` and `err`; errors are one line on `err`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let args: Result<Vec<String>, _> = args.into_iter().map(OsString::into_string).collect();
+    let Ok(args) = args else {
+        let _ = writeln!(err, "stem-master: arguments must be valid UTF-8");
+        return EXIT_BAD_INPUT;
+    };
+    let result = match args.first().map(String::as_str) {
+        None | Some("-h" | "--help" | "help") => {
+            let _ = out.write_all(HELP.as_bytes());
+            return EXIT_OK;
+        }
+        Some("-V" | "--version") => {
+            let _ = writeln!(out, "stem-master {}", env!("CARGO_PKG_VERSION"));
+            return EXIT_OK;
+        }
+        Some("params") => {
+            if args.len() > 1 {
+                Err(Failure::usage(format!("params takes no arguments (got '{}')", args[1])))
+            } else {
+                print_params(out);
+                Ok(())
+            }
+        }
+        Some("render") => RenderOptions::parse(&args[1..]).and_then(|options| {
+            if options.help {
+                let _ = out.write_all(HELP.as_bytes());
+                Ok(())
+            } else {
+                render::render(&options)
+            }
+        }),
+        Some(other) => Err(Failure::usage(format!(
+            "unknown command '{other}' (try --help)"
+        ))),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(failure) => {
+            let _ = writeln!(err, "stem-master: {}", failure.message);
+            failure.status
+        }
+    }
+}
+
+/// An error with its exit status.
+#[derive(Debug)]
+pub struct Failure {
+    /// One line for stderr, without the program name.
+    pub message: String,
+    /// Exit status.
+    pub status: i32,
+}
+
+impl Failure {
+    fn usage(message: String) -> Self {
+        Self {
+            message,
+            status: EXIT_BAD_INPUT,
+        }
+    }
+
+    fn input(path: &Path, reason: String) -> Self {
+        Self {
+            message: format!("{}: {reason}", path.display()),
+            status: EXIT_BAD_INPUT,
+        }
+    }
+
+    fn output(message: String) -> Self {
+        Self {
+            message,
+            status: EXIT_OUTPUT_FAILED,
+        }
+    }
+}
+
+/// Everything `render` was told.
+pub struct RenderOptions {
+    /// File to read.
+    pub input: PathBuf,
+    /// File to write.
+    pub output: PathBuf,
+    /// Parameters, set from `--role` and `--set`.
+    pub params: StemMasterParams,
+    /// Sample format of the output.
+    pub format: OutputFormat,
+    /// Frames per engine call.
+    pub block_frames: usize,
+    /// `--help` was given.
+    pub help: bool,
+}
+
+impl RenderOptions {
+    fn parse(args: &[String]) -> Result<Self, Failure> {
+        let mut input = None;
+        let mut output = None;
+        let params = StemMasterParams::default();
+        let mut bits = 32;
+        let mut dither = true;
+        let mut block_frames = 1024;
+        let mut help = false;
+        let mut iter = args.iter();
+        while let Some(arg) = iter.next() {
+            let mut value = |name: &str| {
+                iter.next()
+                    .cloned()
+                    .ok_or_else(|| Failure::usage(format!("{name} needs a value")))
+            };
+            match arg.as_str() {
+                "-h" | "--help" => help = true,
+                "-o" | "--output" => output = Some(PathBuf::from(value(arg)?)),
+                "--role" => {
+                    let text = value(arg)?;
+                    let role = StemRole::parse(&text).ok_or_else(|| {
+                        let ids: Vec<&str> = StemRole::ALL.iter().map(|r| r.id()).collect();
+                        Failure::usage(format!(
+                            "unknown role '{text}' (one of {})",
+                            ids.join(", ")
+                        ))
+                    })?;
+                    params::set_from_text(&params, "role", role.id()).map_err(Failure::usage)?;
+                }
+                "--set" => {
+                    let assignment = value(arg)?;
+                    let (id, text) = assignment.split_once('=').ok_or_else(|| {
+                        Failure::usage(format!("--set wants ID=VALUE, got '{assignment}'"))
+                    })?;
+                    params::set_from_text(&params, id.trim(), text).map_err(Failure::usage)?;
+                }
+                "--bits" => {
+                    bits = match value(arg)?.as_str() {
+                        "32" => 32,
+                        "24" => 24,
+                        "16" => 16,
+                        other => {
+                            return Err(Failure::usage(format!(
+                                "--bits takes 32, 24 or 16, not '{other}'"
+                            )))
+                        }
+                    }
+                }
+                "--no-dither" => dither = false,
+                "--block" => {
+                    let text = value(arg)?;
+                    block_frames = text
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|frames| (1..=65_536).contains(frames))
+                        .ok_or_else(|| {
+                            Failure::usage(format!("--block takes 1 to 65536 frames, not '{text}'"))
+                        })?;
+                }
+                flag if flag.starts_with('-') && flag != "-" => {
+                    return Err(Failure::usage(format!("unknown option '{flag}' (try --help)")))
+                }
+                path => {
+                    if input.replace(PathBuf::from(path)).is_some() {
+                        return Err(Failure::usage(format!(
+                            "render takes one input file; '{path}' is a second one"
+                        )));
+                    }
+                }
+            }
+        }
+        let format = match (bits, dither) {
+            (32, _) => OutputFormat::Float32,
+            (24, _) => OutputFormat::Int24,
+            (_, true) => OutputFormat::Int16Dithered,
+            (_, false) => OutputFormat::Int16,
+        };
+        if help {
+            return Ok(Self {
+                input: PathBuf::new(),
+                output: PathBuf::new(),
+                params,
+                format,
+                block_frames,
+                help,
+            });
+        }
+        let input = input.ok_or_else(|| Failure::usage("render needs an input file".into()))?;
+        let output = output.ok_or_else(|| Failure::usage("render needs -o OUT.wav".into()))?;
+        Ok(Self {
+            input,
+            output,
+            params,
+            format,
+            block_frames,
+            help,
+        })
+    }
+}
+
+fn print_params(out: &mut dyn Write) {
+    let descriptions = params::describe(&StemMasterParams::default());
+    let _ = writeln!(out, "{:<10} {:<13} {:<58} {:<5} DEFAULT", "ID", "NAME", "RANGE", "UNIT");
+    for description in descriptions {
+        let (range, unit) = match &description.kind {
+            ParamKind::Float { min, max, unit } => (format!("{min} to {max}"), unit.clone()),
+            ParamKind::Choice(choices) => (choices.join(" | "), String::new()),
+            ParamKind::Toggle => ("off | on".to_string(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "{:<10} {:<13} {:<58} {:<5} {}",
+            description.id, description.name, range, unit, description.default
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! `stem-master render`: the engine over a WAV file, latency removed.
+
+use super::wav::{WavSink, WavSource};
+use super::{Failure, RenderOptions};
+use crate::engine::Engine;
+
+/// Renders `options.input` to `options.output`.
+pub fn render(options: &RenderOptions) -> Result<(), Failure> {
+    let mut source =
+        WavSource::open(&options.input).map_err(|reason| Failure::input(&options.input, reason))?;
+    refuse_to_overwrite_input(options)?;
+
+    let channels = source.channels();
+    let block = options.block_frames;
+    let mut engine = Engine::new();
+    engine
+        .prepare(source.sample_rate_hz() as f32, block, channels)
+        .map_err(|error| Failure::input(&options.input, error.to_string()))?;
+    engine.set_settings(&options.params.engine_settings());
+    engine.reset();
+
+    let mut sink = WavSink::create(
+        &options.output,
+        channels,
+        source.sample_rate_hz(),
+        options.format,
+    )
+    .map_err(Failure::output)?;
+
+    let mut planar = vec![vec![0.0f32; block]; channels];
+    // Output frames still to drop: the engine's latency.
+    let mut to_skip = engine.latency_samples() as usize;
+    // Silent frames still to feed after the input ends, to flush the latency.
+    let mut flush_frames = to_skip;
+    loop {
+        let mut frames = source
+            .read_block(&mut planar)
+            .map_err(|reason| Failure::input(&options.input, reason))?;
+        if frames == 0 {
+            if flush_frames == 0 {
+                break;
+            }
+            frames = flush_frames.min(block);
+            flush_frames -= frames;
+            for channel in &mut planar {
+                channel[..frames].fill(0.0);
+            }
+        }
+        let mut slices: Vec<&mut [f32]> = planar
+            .iter_mut()
+            .map(|channel| &mut channel[..frames])
+            .collect();
+        engine.process(&mut slices);
+        let skipped = to_skip.min(frames);
+        to_skip -= skipped;
+        let views: Vec<&[f32]> = planar.iter().map(Vec::as_slice).collect();
+        sink.write_block(&views, skipped..frames)
+            .map_err(Failure::output)?;
+    }
+    sink.commit().map_err(Failure::output)
+}
+
+/// Fails when the output path names the input file (by path or by identity).
+fn refuse_to_overwrite_input(options: &RenderOptions) -> Result<(), Failure> {
+    let same = match (
+        std::fs::canonicalize(&options.input),
+        std::fs::canonicalize(&options.output),
+    ) {
+        (Ok(input), Ok(output)) => input == output || same_inode(&input, &output),
+        _ => false,
+    };
+    if same {
+        return Err(Failure::usage(format!(
+            "refusing to write over the input file {}",
+            options.input.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_inode(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_inode(_: &std::path::Path, _: &std::path::Path) -> bool {
+    false
+}

@@ -1,0 +1,17 @@
+//! Signal processing on plain slices. Nothing here knows about the plugin
+//! framework or the editor.
+
+pub mod denormal;
+pub mod smoothing;
+
+/// Converts decibels to a linear amplitude factor.
+#[inline]
+pub fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db * 0.05)
+}
+
+/// Converts a linear amplitude factor to decibels; silence gives `-inf`.
+#[inline]
+pub fn gain_to_db(gain: f32) -> f32 {
+    20.0 * gain.log10()
+}

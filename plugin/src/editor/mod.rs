@@ -1,0 +1,142 @@
+//! The editor window. It reads parameters and [`SharedState`] and never makes
+//! the audio thread wait: everything it reads is atomic.
+
+use nice_plug::context::gui::GuiContext;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings};
+use nice_plug_egui::{Frame, RepaintNotifier};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::dsp::gain_to_db;
+use crate::params::StemMasterParams;
+use crate::shared::SharedState;
+
+mod meter_bar;
+
+use meter_bar::{PeakBallistics, PEAK_METER_FLOOR_DB};
+
+/// Default window size, in logical pixels.
+const DEFAULT_SIZE: (u32, u32) = (520, 360);
+
+/// The editor's initial window state.
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(
+        nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0 as f32, DEFAULT_SIZE.1 as f32),
+        1.0,
+    )
+}
+
+/// Builds the editor for a plugin instance.
+pub fn create(
+    params: Arc<StemMasterParams>,
+    shared: Arc<SharedState>,
+    state: Arc<EguiEditorState>,
+) -> Option<EguiEditor<EditorApp>> {
+    let app = EditorApp {
+        params,
+        shared,
+        gui_context: None,
+        input_meter: PeakBallistics::default(),
+        output_meter: PeakBallistics::default(),
+        last_frame: None,
+    };
+    create_egui_editor(
+        state,
+        RepaintNotifier::new(),
+        EguiNiceSettings::new().with_tile("Stem Master"),
+        app,
+    )
+}
+
+/// What the editor keeps between frames.
+pub struct EditorApp {
+    params: Arc<StemMasterParams>,
+    shared: Arc<SharedState>,
+    /// Host connection for parameter changes; present while the window is open.
+    gui_context: Option<GuiContext>,
+    /// Displayed input peak, with decay.
+    input_meter: PeakBallistics,
+    /// Displayed output peak, with decay.
+    output_meter: PeakBallistics,
+    /// When the previous frame was drawn, for meter decay.
+    last_frame: Option<Instant>,
+}
+
+impl nice_plug_egui::NiceEguiApp for EditorApp {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        gui_context: GuiContext,
+        _frame: &mut Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.gui_context = Some(gui_context);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+        let now = Instant::now();
+        let elapsed_s = self
+            .last_frame
+            .map_or(0.0, |last| now.duration_since(last).as_secs_f32());
+        self.last_frame = Some(now);
+        self.input_meter
+            .update(SharedState::take_peak(&self.shared.input_peak), elapsed_s);
+        self.output_meter
+            .update(SharedState::take_peak(&self.shared.output_peak), elapsed_s);
+
+        let Some(gui_context) = self.gui_context.as_ref() else {
+            return;
+        };
+        let setter = gui_context.param_setter();
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.heading("Stem Master");
+            let sample_rate = self.shared.sample_rate_hz.load(Ordering::Relaxed);
+            let latency = self.shared.latency_samples.load(Ordering::Relaxed);
+            let channels = self.shared.channels.load(Ordering::Relaxed);
+            ui.label(format!(
+                "{:.1} kHz · {} · latency {latency} samples",
+                sample_rate / 1000.0,
+                if channels == 1 { "mono" } else { "stereo" },
+            ));
+            ui.separator();
+            egui::Grid::new("controls").num_columns(2).show(ui, |ui| {
+                ui.label("Stem role")
+                    .on_hover_text("What this instance processes; decides the analysis expectations");
+                ui.add(ParamSlider::for_param(&self.params.role, &setter).with_width(180.0));
+                ui.end_row();
+                ui.label("Input trim")
+                    .on_hover_text("Gain before all processing, in dB (−24 to +24)");
+                ui.add(ParamSlider::for_param(&self.params.input_trim, &setter).with_width(180.0));
+                ui.end_row();
+                ui.label("Output trim")
+                    .on_hover_text("Gain after all processing, in dB (−24 to +24)");
+                ui.add(ParamSlider::for_param(&self.params.output_trim, &setter).with_width(180.0));
+                ui.end_row();
+                ui.label("Bypass")
+                    .on_hover_text("Crossfades to the unprocessed signal over 10 ms");
+                ui.add(ParamSlider::for_param(&self.params.bypass, &setter).with_width(180.0));
+                ui.end_row();
+            });
+            ui.separator();
+            meter_bar::show(ui, "In", self.input_meter.displayed_db());
+            meter_bar::show(ui, "Out", self.output_meter.displayed_db());
+        });
+        if self.input_meter.displayed_db() > PEAK_METER_FLOOR_DB
+            || self.output_meter.displayed_db() > PEAK_METER_FLOOR_DB
+        {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui_context = None;
+        self.last_frame = None;
+    }
+}
+
+/// Sample peak in dBFS of a linear peak, floored at the meter's bottom.
+fn peak_dbfs(peak: f32) -> f32 {
+    gain_to_db(peak).max(PEAK_METER_FLOOR_DB)
+}

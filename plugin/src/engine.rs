@@ -1,0 +1,333 @@
+//! The processing engine: everything Stem Master does to audio, in one type
+//! that both the plugin and the `stem-master` command-line tool drive.
+//!
+//! Signal flow per block: sanitise input (NaN/Inf → 0) → input trim →
+//! (processing modules) → output trim → bypass crossfade against the dry
+//! input, delayed by the engine's latency so the two stay aligned.
+//!
+//! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
+//! allocates, locks or blocks.
+
+use crate::dsp::denormal::FlushDenormals;
+use crate::dsp::db_to_gain;
+use crate::dsp::smoothing::LinearRamp;
+use crate::role::StemRole;
+
+/// Time a trim takes to reach a new value, in seconds.
+pub const TRIM_RAMP_SECONDS: f32 = 0.020;
+/// Length of the crossfade between processed and dry signal when bypass
+/// toggles, in seconds.
+pub const BYPASS_CROSSFADE_SECONDS: f32 = 0.010;
+/// Most channels the engine processes.
+pub const MAX_CHANNELS: usize = 2;
+
+/// What the user has set: plain values in the units named by each field.
+/// The plugin builds this from its parameters at every block, the CLI once
+/// from the command line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineSettings {
+    /// Gain applied before any processing, in dB.
+    pub input_trim_db: f32,
+    /// Gain applied after all processing, in dB.
+    pub output_trim_db: f32,
+    /// What the instance is processing.
+    pub role: StemRole,
+    /// When true the output crossfades to the unprocessed input.
+    pub bypass: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            input_trim_db: 0.0,
+            output_trim_db: 0.0,
+            role: StemRole::FullMix,
+            bypass: false,
+        }
+    }
+}
+
+/// Errors from [`Engine::prepare`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrepareError {
+    /// The sample rate is not a positive finite number of hertz.
+    SampleRate(f32),
+    /// The channel count is zero or above [`MAX_CHANNELS`].
+    Channels(usize),
+    /// The maximum block size is zero.
+    MaxBlock,
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepareError::SampleRate(rate) => write!(f, "unsupported sample rate {rate} Hz"),
+            PrepareError::Channels(n) => {
+                write!(f, "unsupported channel count {n} (1 to {MAX_CHANNELS})")
+            }
+            PrepareError::MaxBlock => write!(f, "maximum block size must be at least 1"),
+        }
+    }
+}
+
+impl std::error::Error for PrepareError {}
+
+/// A gain in dB, ramped linearly in dB and converted to a factor per sample
+/// only while it moves.
+#[derive(Debug, Clone)]
+struct SmoothedGain {
+    /// The ramp, in dB.
+    db: LinearRamp,
+    /// `db_to_gain(db.value())`, as a linear factor.
+    gain: f32,
+}
+
+impl SmoothedGain {
+    fn new(db: f32, ramp_samples: u32) -> Self {
+        Self {
+            db: LinearRamp::new(db, ramp_samples),
+            gain: db_to_gain(db),
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> f32 {
+        if !self.db.is_settled() {
+            self.gain = db_to_gain(self.db.next());
+        }
+        self.gain
+    }
+
+    fn snap_to_target(&mut self) {
+        self.db.snap_to_target();
+        self.gain = db_to_gain(self.db.value());
+    }
+}
+
+/// The Stem Master processing engine.
+pub struct Engine {
+    /// Sample rate, in Hz.
+    sample_rate_hz: f32,
+    /// Largest block [`Engine::process`] handles in one pass, in samples per
+    /// channel; longer blocks are split.
+    max_block: usize,
+    /// Channels being processed.
+    channels: usize,
+    /// The settings last passed to [`Engine::set_settings`].
+    settings: EngineSettings,
+    /// Input trim, in dB, ramped.
+    input_trim: SmoothedGain,
+    /// Output trim, in dB, ramped.
+    output_trim: SmoothedGain,
+    /// Share of the dry signal in the output: 0 = processed, 1 = bypassed.
+    bypass_mix: LinearRamp,
+    /// Per channel, the sanitised input of the current chunk (the dry signal
+    /// the bypass crossfades to), `max_block` samples each.
+    dry: Vec<Vec<f32>>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    /// An engine prepared for stereo at 48 kHz with 1024-sample blocks; call
+    /// [`Engine::prepare`] with the real configuration before processing.
+    pub fn new() -> Self {
+        let settings = EngineSettings::default();
+        let mut engine = Self {
+            sample_rate_hz: 48_000.0,
+            max_block: 0,
+            channels: 0,
+            settings,
+            input_trim: SmoothedGain::new(settings.input_trim_db, 1),
+            output_trim: SmoothedGain::new(settings.output_trim_db, 1),
+            bypass_mix: LinearRamp::new(0.0, 1),
+            dry: Vec::new(),
+        };
+        engine
+            .prepare(48_000.0, 1024, 2)
+            .expect("the default configuration is valid");
+        engine
+    }
+
+    /// Allocates every buffer for `channels` channels of at most `max_block`
+    /// samples per call at `sample_rate_hz`, and resets all state. Call from
+    /// the host's activation, never from the audio thread.
+    pub fn prepare(
+        &mut self,
+        sample_rate_hz: f32,
+        max_block: usize,
+        channels: usize,
+    ) -> Result<(), PrepareError> {
+        if !(sample_rate_hz.is_finite() && sample_rate_hz > 0.0) {
+            return Err(PrepareError::SampleRate(sample_rate_hz));
+        }
+        if channels == 0 || channels > MAX_CHANNELS {
+            return Err(PrepareError::Channels(channels));
+        }
+        if max_block == 0 {
+            return Err(PrepareError::MaxBlock);
+        }
+        self.sample_rate_hz = sample_rate_hz;
+        self.max_block = max_block;
+        self.channels = channels;
+        let trim_ramp = LinearRamp::samples_for(TRIM_RAMP_SECONDS, sample_rate_hz);
+        self.input_trim.db.set_ramp_samples(trim_ramp);
+        self.output_trim.db.set_ramp_samples(trim_ramp);
+        self.bypass_mix
+            .set_ramp_samples(LinearRamp::samples_for(BYPASS_CROSSFADE_SECONDS, sample_rate_hz));
+        self.dry = vec![vec![0.0; max_block]; channels];
+        self.reset();
+        Ok(())
+    }
+
+    /// Clears all signal history and jumps every smoothed value to its target,
+    /// as if the engine had just been prepared with the current settings.
+    pub fn reset(&mut self) {
+        self.input_trim.snap_to_target();
+        self.output_trim.snap_to_target();
+        self.bypass_mix.snap_to_target();
+        for channel in &mut self.dry {
+            channel.fill(0.0);
+        }
+    }
+
+    /// Takes new settings. Values ramp from where they are; call
+    /// [`Engine::reset`] afterwards to jump instead. Cheap enough to call
+    /// every block.
+    #[inline]
+    pub fn set_settings(&mut self, settings: &EngineSettings) {
+        self.settings = *settings;
+        self.input_trim.db.set_target(settings.input_trim_db);
+        self.output_trim.db.set_target(settings.output_trim_db);
+        self.bypass_mix
+            .set_target(if settings.bypass { 1.0 } else { 0.0 });
+    }
+
+    /// The settings in effect.
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    /// Delay from input to output, in samples. The host and the CLI
+    /// compensate it.
+    pub fn latency_samples(&self) -> u32 {
+        0
+    }
+
+    /// Sample rate the engine was prepared for, in Hz.
+    pub fn sample_rate_hz(&self) -> f32 {
+        self.sample_rate_hz
+    }
+
+    /// Channel count the engine was prepared for.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Largest block processed in one pass, in samples per channel.
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+
+    /// Processes planar audio in place: one slice per channel, all of the
+    /// same length. Channels beyond those prepared pass through untouched;
+    /// blocks longer than the prepared maximum are processed in pieces.
+    /// Never allocates.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let _ftz = FlushDenormals::enable();
+        let used = channels.len().min(self.channels);
+        let Some(frames) = channels.first().map(|channel| channel.len()) else {
+            return;
+        };
+        debug_assert!(
+            channels.iter().all(|channel| channel.len() == frames),
+            "all channels of a block have the same length"
+        );
+        let mut start = 0;
+        while start < frames {
+            let end = (start + self.max_block).min(frames);
+            self.process_chunk(&mut channels[..used], start, end);
+            start = end;
+        }
+    }
+
+    /// Processes samples `start..end` of every channel; `end - start` is at
+    /// most `max_block`.
+    fn process_chunk(&mut self, channels: &mut [&mut [f32]], start: usize, end: usize) {
+        let len = end - start;
+        for (channel, dry) in channels.iter_mut().zip(&mut self.dry) {
+            for (sample, dry) in channel[start..end].iter_mut().zip(&mut dry[..len]) {
+                // A NaN or infinity would poison every recursive state it
+                // reaches; replace it with silence at the door.
+                if !sample.is_finite() {
+                    *sample = 0.0;
+                }
+                *dry = *sample;
+            }
+        }
+
+        // Trims and bypass, sample by sample, so ramps advance identically
+        // whatever the block size.
+        for i in 0..len {
+            let gain = self.input_trim.next() * self.output_trim.next();
+            let dry_share = self.bypass_mix.next();
+            for (channel, dry) in channels.iter_mut().zip(&self.dry) {
+                let wet = channel[start + i] * gain;
+                // Exact at both ends: all wet at 0, all dry at 1.
+                channel[start + i] = wet * (1.0 - dry_share) + dry[i] * dry_share;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(input_trim_db: f32, output_trim_db: f32, bypass: bool) -> EngineSettings {
+        EngineSettings {
+            input_trim_db,
+            output_trim_db,
+            bypass,
+            ..EngineSettings::default()
+        }
+    }
+
+    #[test]
+    fn prepare_rejects_bad_configurations() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            engine.prepare(0.0, 64, 2),
+            Err(PrepareError::SampleRate(0.0))
+        );
+        assert!(engine.prepare(f32::NAN, 64, 2).is_err());
+        assert_eq!(engine.prepare(48_000.0, 64, 0), Err(PrepareError::Channels(0)));
+        assert_eq!(engine.prepare(48_000.0, 64, 3), Err(PrepareError::Channels(3)));
+        assert_eq!(engine.prepare(48_000.0, 0, 2), Err(PrepareError::MaxBlock));
+    }
+
+    #[test]
+    fn settled_trims_multiply_exactly() {
+        let mut engine = Engine::new();
+        engine.set_settings(&settings(-6.0, 3.0, false));
+        engine.reset();
+        let mut left = vec![0.5f32; 256];
+        let mut right = vec![-0.25f32; 256];
+        engine.process(&mut [&mut left, &mut right]);
+        let gain = db_to_gain(-6.0) * db_to_gain(3.0);
+        assert!(left.iter().all(|&x| x == 0.5 * gain));
+        assert!(right.iter().all(|&x| x == -0.25 * gain));
+    }
+
+    #[test]
+    fn non_finite_input_becomes_silence_and_leaves_no_trace() {
+        let mut engine = Engine::new();
+        let mut block = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.5];
+        engine.process(&mut [&mut block]);
+        assert_eq!(block, [0.0, 0.0, 0.0, 0.5]);
+    }
+}

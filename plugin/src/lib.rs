@@ -1,0 +1,166 @@
+//! Stem Master: a stem and stereo mastering plugin (VST3 and CLAP).
+//!
+//! This file only wires things together: the host's parameters go into the
+//! [`engine::Engine`], what the engine measures goes into
+//! [`shared::SharedState`], and the [`editor`] shows both.
+
+use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub mod cli;
+pub mod dsp;
+pub mod editor;
+pub mod engine;
+pub mod params;
+pub mod role;
+pub mod shared;
+
+use engine::Engine;
+use params::StemMasterParams;
+use shared::{block_peak, SharedState};
+
+/// The plugin instance a host creates.
+pub struct StemMaster {
+    params: Arc<StemMasterParams>,
+    engine: Engine,
+    shared: Arc<SharedState>,
+    /// Window size and open/closed state of the editor.
+    editor_state: Arc<EguiEditorState>,
+    /// Latency last reported to the host, in samples.
+    reported_latency_samples: u32,
+}
+
+impl Default for StemMaster {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(StemMasterParams::default()),
+            engine: Engine::new(),
+            shared: Arc::new(SharedState::default()),
+            editor_state: editor::default_state(),
+            reported_latency_samples: 0,
+        }
+    }
+}
+
+impl Plugin for StemMaster {
+    const NAME: &'static str = "Stem Master";
+    const VENDOR: &'static str = "Stem Master";
+    const URL: &'static str = env!("CARGO_PKG_REPOSITORY");
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.shared.clone(),
+            self.editor_state.clone(),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = audio_io_layout
+            .main_output_channels
+            .map(NonZeroU32::get)
+            .unwrap_or(2) as usize;
+        if let Err(error) = self.engine.prepare(
+            buffer_config.sample_rate,
+            buffer_config.max_buffer_size as usize,
+            channels,
+        ) {
+            nice_error!("cannot activate: {error}");
+            return false;
+        }
+        self.engine.set_settings(&self.params.engine_settings());
+        self.engine.reset();
+        self.reported_latency_samples = self.engine.latency_samples();
+        context.set_latency_samples(self.reported_latency_samples);
+        self.shared
+            .sample_rate_hz
+            .store(buffer_config.sample_rate, Ordering::Relaxed);
+        self.shared.channels.store(channels as u32, Ordering::Relaxed);
+        self.shared
+            .latency_samples
+            .store(self.reported_latency_samples, Ordering::Relaxed);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.engine.set_settings(&self.params.engine_settings());
+        self.engine.reset();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let channels = buffer.as_slice();
+        SharedState::hold_peak(&self.shared.input_peak, block_peak(channels));
+        self.engine.set_settings(&self.params.engine_settings());
+        self.engine.process(channels);
+        SharedState::hold_peak(&self.shared.output_peak, block_peak(channels));
+
+        let latency = self.engine.latency_samples();
+        if latency != self.reported_latency_samples {
+            self.reported_latency_samples = latency;
+            context.set_latency_samples(latency);
+            self.shared.latency_samples.store(latency, Ordering::Relaxed);
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for StemMaster {
+    const CLAP_ID: &'static str = "com.stem-master.stem-master";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Stem and stereo mastering with loudness metering and triage hints");
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(Self::URL);
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Mastering,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for StemMaster {
+    /// Permanent: hosts identify saved instances by it.
+    const VST3_CLASS_ID: [u8; 16] = *b"StemMasterPlugV1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Mastering];
+}
+
+nice_export_clap!(StemMaster);
+nice_export_vst3!(StemMaster);

@@ -1,0 +1,40 @@
+//! Helpers shared by the plugin crate's integration tests.
+#![allow(dead_code)]
+
+/// Deterministic test signal: per channel a sum of sines plus white noise
+/// (xorshift), peak below 0.9. Different content on each channel.
+pub fn test_signal(channels: usize, frames: usize, sample_rate_hz: f32, seed: u32) -> Vec<Vec<f32>> {
+    let mut state = seed.max(1);
+    (0..channels)
+        .map(|channel| {
+            let f1 = 97.0 + 50.0 * channel as f32;
+            let f2 = 1234.5 + 300.0 * channel as f32;
+            (0..frames)
+                .map(|n| {
+                    let t = n as f32 / sample_rate_hz;
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                    0.4 * (std::f32::consts::TAU * f1 * t).sin()
+                        + 0.3 * (std::f32::consts::TAU * f2 * t).sin()
+                        + 0.2 * noise
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `10^(db/20)` in double precision: the reference the engine's f32 gain is
+/// checked against.
+pub fn gain(db: f64) -> f64 {
+    10f64.powf(db / 20.0)
+}
+
+/// Largest absolute sample-to-sample difference.
+pub fn max_step(samples: &[f32]) -> f32 {
+    samples
+        .windows(2)
+        .map(|pair| (pair[1] - pair[0]).abs())
+        .fold(0.0, f32::max)
+}

@@ -1,0 +1,177 @@
+//! The plugin type driven without a host, as a wrapper would: activation,
+//! parameter changes, processing under `assert_no_alloc`, latency reports.
+
+mod common;
+
+use common::{gain, test_signal};
+use nice_plug::prelude::*;
+use std::cell::Cell;
+use stem_master::StemMaster;
+
+#[cfg(not(feature = "assert_process_allocs"))]
+#[global_allocator]
+static ALLOCATOR: nice_assert_no_alloc::AllocDisabler = nice_assert_no_alloc::AllocDisabler;
+
+/// Records what the plugin tells the host.
+struct TestHost {
+    transport: Transport,
+    /// Latency last reported, in samples; `None` until reported.
+    latency: Cell<Option<u32>>,
+}
+
+impl TestHost {
+    fn new(sample_rate: f32) -> Self {
+        Self {
+            transport: Transport::new(sample_rate),
+            latency: Cell::new(None),
+        }
+    }
+}
+
+impl ActivateContext<StemMaster> for TestHost {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    fn execute(&self, _task: ()) {}
+    fn set_latency_samples(&self, samples: u32) {
+        self.latency.set(Some(samples));
+    }
+    fn set_current_voice_capacity(&self, _capacity: u32) {}
+}
+
+impl ProcessContext<StemMaster> for TestHost {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    fn execute_background(&self, _task: ()) {}
+    fn execute_gui(&self, _task: ()) {}
+    fn transport(&self) -> &Transport {
+        &self.transport
+    }
+    fn next_event(&mut self) -> Option<PluginNoteEvent<StemMaster>> {
+        None
+    }
+    fn try_send_event(
+        &mut self,
+        event: PluginNoteEvent<StemMaster>,
+    ) -> Result<(), (PluginNoteEvent<StemMaster>, nice_plug::context::process::SendEventError)> {
+        Err((event, nice_plug::context::process::SendEventError::NoOutputBuffer))
+    }
+    fn set_latency_samples(&self, samples: u32) {
+        self.latency.set(Some(samples));
+    }
+    fn request_restart(&self) {}
+    fn set_current_voice_capacity(&self, _capacity: u32) {}
+}
+
+/// Sets a parameter by ID from a plain value, as host automation does.
+fn set_param(plugin: &StemMaster, id: &str, plain: f32) {
+    let params = plugin.params();
+    let map = params.param_map();
+    let (_, param, _) = map.iter().find(|(known, _, _)| known == id).expect("known id");
+    // SAFETY: the params object outlives this call and no audio thread runs.
+    unsafe {
+        let normalized = param.preview_normalized(plain);
+        param._internal_set_normalized_value(normalized);
+    }
+}
+
+fn activate(plugin: &mut StemMaster, host: &mut TestHost, sample_rate: f32, max_block: u32) {
+    let layout = StemMaster::AUDIO_IO_LAYOUTS[0];
+    let config = BufferConfig {
+        sample_rate,
+        min_buffer_size: None,
+        max_buffer_size: max_block,
+        process_mode: ProcessMode::Realtime,
+    };
+    assert!(plugin.activate(&layout, &config, host));
+    plugin.reset();
+}
+
+/// Processes `audio` in blocks of `block` frames, inside `assert_no_alloc`.
+fn process(plugin: &mut StemMaster, host: &mut TestHost, audio: &mut [Vec<f32>], block: usize) {
+    let frames = audio[0].len();
+    let [left, right] = audio else { panic!("stereo") };
+    let (left, right) = (left.as_mut_ptr(), right.as_mut_ptr());
+    // The buffer's slice list is allocated once, outside the checked region,
+    // as the wrappers do.
+    let mut buffer = Buffer::default();
+    // SAFETY: no slices are stored yet.
+    unsafe { buffer.set_slices(0, |slices| slices.reserve(2)) };
+    nice_assert_no_alloc::assert_no_alloc(|| {
+        let mut start = 0;
+        while start < frames {
+            let end = (start + block).min(frames);
+            // SAFETY: both pointers address `frames` samples of `audio`, which
+            // outlives this loop; the two channels do not overlap and each
+            // block's slices are replaced before the next block is made.
+            unsafe {
+                buffer.set_slices(end - start, |slices| {
+                    slices.clear();
+                    slices.push(std::slice::from_raw_parts_mut(left.add(start), end - start));
+                    slices.push(std::slice::from_raw_parts_mut(right.add(start), end - start));
+                })
+            };
+            let mut aux = AuxiliaryBuffers {
+                inputs: &mut [],
+                outputs: &mut [],
+            };
+            assert_eq!(plugin.process(&mut buffer, &mut aux, host), ProcessStatus::Normal);
+            start = end;
+        }
+    });
+}
+
+#[test]
+fn parameters_reach_the_audio_without_allocating() {
+    for sample_rate in [44_100.0, 96_000.0] {
+        let mut plugin = StemMaster::default();
+        let mut host = TestHost::new(sample_rate);
+        set_param(&plugin, "in_gain", -6.0);
+        set_param(&plugin, "out_gain", 2.5);
+        set_param(&plugin, "role", 1.0);
+        activate(&mut plugin, &mut host, sample_rate, 512);
+        assert_eq!(host.latency.get(), Some(0), "latency reported on activation");
+
+        let input = test_signal(2, 9000, sample_rate, 21);
+        let mut audio = input.clone();
+        process(&mut plugin, &mut host, &mut audio, 512);
+        let expected = gain(-6.0) * gain(2.5);
+        for (x, y) in input.iter().flatten().zip(audio.iter().flatten()) {
+            assert!((f64::from(*y) - f64::from(*x) * expected).abs() <= 1e-6, "{x} -> {y}");
+        }
+    }
+}
+
+#[test]
+fn host_bypass_passes_the_input_through() {
+    let mut plugin = StemMaster::default();
+    let mut host = TestHost::new(48_000.0);
+    set_param(&plugin, "in_gain", -12.0);
+    set_param(&plugin, "bypass", 1.0);
+    activate(&mut plugin, &mut host, 48_000.0, 1024);
+    let input = test_signal(2, 4800, 48_000.0, 2);
+    let mut audio = input.clone();
+    process(&mut plugin, &mut host, &mut audio, 1000);
+    assert_eq!(audio, input);
+}
+
+#[test]
+fn automation_between_blocks_ramps_to_the_new_value() {
+    let mut plugin = StemMaster::default();
+    let mut host = TestHost::new(48_000.0);
+    activate(&mut plugin, &mut host, 48_000.0, 64);
+    let input = test_signal(2, 4800, 48_000.0, 4);
+    let mut first = input.clone();
+    process(&mut plugin, &mut host, &mut first, 64);
+    assert_eq!(first, input, "0 dB trims are transparent");
+    set_param(&plugin, "out_gain", -20.0);
+    let mut second = input.clone();
+    process(&mut plugin, &mut host, &mut second, 64);
+    // 20 ms ramp = 960 samples at 48 kHz; after it the gain is exact.
+    for (x, y) in input.iter().zip(&second) {
+        for n in 960..4800 {
+            assert!((f64::from(y[n]) - f64::from(x[n]) * gain(-20.0)).abs() <= 1e-6);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Host-level integration tests live in `tests/tests/`.

@@ -1,0 +1,82 @@
+//! `cargo xtask`: bundling (from nice-plug-xtask) plus project commands.
+//!
+//! - `cargo xtask bundle stem_master --release` builds `target/bundled/Stem Master.{vst3,clap}`.
+//! - `cargo xtask install` bundles and copies both into `~/.vst3` and `~/.clap`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Package and display name, as in `bundler.toml`.
+const PACKAGE: &str = "stem_master";
+const BUNDLE_NAME: &str = "Stem Master";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("install") => install(),
+        _ => nice_plug_xtask::main_with_args("cargo xtask", args).map_err(|error| format!("{error:#}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds both bundles in release mode and installs them for the current user.
+fn install() -> Result<(), String> {
+    nice_plug_xtask::main_with_args(
+        "cargo xtask",
+        ["bundle", PACKAGE, "--release"].map(String::from),
+    )
+    .map_err(|error| format!("{error:#}"))?;
+    // main_with_args changed into the workspace root.
+    let bundled = PathBuf::from("target/bundled");
+    let home = std::env::var_os("HOME").ok_or("HOME is not set")?;
+    let home = PathBuf::from(home);
+
+    let vst3_source = bundled.join(format!("{BUNDLE_NAME}.vst3"));
+    let vst3_target = home.join(".vst3").join(format!("{BUNDLE_NAME}.vst3"));
+    replace_with_copy(&vst3_source, &vst3_target)?;
+
+    let clap_source = bundled.join(format!("{BUNDLE_NAME}.clap"));
+    let clap_target = home.join(".clap").join(format!("{BUNDLE_NAME}.clap"));
+    replace_with_copy(&clap_source, &clap_target)?;
+
+    println!("installed {}", vst3_target.display());
+    println!("installed {}", clap_target.display());
+    Ok(())
+}
+
+/// Copies a file or a directory tree to `target`, replacing what was there.
+fn replace_with_copy(source: &Path, target: &Path) -> Result<(), String> {
+    if !source.exists() {
+        return Err(format!("{} was not built", source.display()));
+    }
+    let parent = target.parent().ok_or("target has no parent folder")?;
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    if target.is_dir() {
+        std::fs::remove_dir_all(target).map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
+    } else if target.exists() {
+        std::fs::remove_file(target).map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
+    }
+    copy_recursively(source, target)
+}
+
+fn copy_recursively(source: &Path, target: &Path) -> Result<(), String> {
+    if source.is_dir() {
+        std::fs::create_dir_all(target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+        let entries = std::fs::read_dir(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+            copy_recursively(&entry.path(), &target.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(source, target)
+            .map(|_| ())
+            .map_err(|e| format!("cannot copy {} to {}: {e}", source.display(), target.display()))
+    }
+}
