@@ -8,8 +8,8 @@
 //! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
 //! allocates, locks or blocks.
 
-use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::db_to_gain;
+use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::smoothing::LinearRamp;
 use crate::role::StemRole;
 
@@ -93,7 +93,7 @@ impl SmoothedGain {
     #[inline]
     fn next(&mut self) -> f32 {
         if !self.db.is_settled() {
-            self.gain = db_to_gain(self.db.next());
+            self.gain = db_to_gain(self.db.advance());
         }
         self.gain
     }
@@ -121,6 +121,11 @@ pub struct Engine {
     output_trim: SmoothedGain,
     /// Share of the dry signal in the output: 0 = processed, 1 = bypassed.
     bypass_mix: LinearRamp,
+    /// Set by [`Engine::reset`]: the first block after it starts settled on
+    /// the settings in force then, since no audio has been output that a
+    /// jump could click against. Hosts deliver the session's parameter
+    /// values with that first block.
+    settle_on_next_block: bool,
     /// Per channel, the sanitised input of the current chunk (the dry signal
     /// the bypass crossfades to), `max_block` samples each.
     dry: Vec<Vec<f32>>,
@@ -145,6 +150,7 @@ impl Engine {
             input_trim: SmoothedGain::new(settings.input_trim_db, 1),
             output_trim: SmoothedGain::new(settings.output_trim_db, 1),
             bypass_mix: LinearRamp::new(0.0, 1),
+            settle_on_next_block: true,
             dry: Vec::new(),
         };
         engine
@@ -177,8 +183,10 @@ impl Engine {
         let trim_ramp = LinearRamp::samples_for(TRIM_RAMP_SECONDS, sample_rate_hz);
         self.input_trim.db.set_ramp_samples(trim_ramp);
         self.output_trim.db.set_ramp_samples(trim_ramp);
-        self.bypass_mix
-            .set_ramp_samples(LinearRamp::samples_for(BYPASS_CROSSFADE_SECONDS, sample_rate_hz));
+        self.bypass_mix.set_ramp_samples(LinearRamp::samples_for(
+            BYPASS_CROSSFADE_SECONDS,
+            sample_rate_hz,
+        ));
         self.dry = vec![vec![0.0; max_block]; channels];
         self.reset();
         Ok(())
@@ -186,18 +194,25 @@ impl Engine {
 
     /// Clears all signal history and jumps every smoothed value to its target,
     /// as if the engine had just been prepared with the current settings.
+    /// Settings passed before the next [`Engine::process`] call apply at once
+    /// too, without a ramp.
     pub fn reset(&mut self) {
-        self.input_trim.snap_to_target();
-        self.output_trim.snap_to_target();
-        self.bypass_mix.snap_to_target();
+        self.snap_to_targets();
         for channel in &mut self.dry {
             channel.fill(0.0);
         }
+        self.settle_on_next_block = true;
     }
 
-    /// Takes new settings. Values ramp from where they are; call
-    /// [`Engine::reset`] afterwards to jump instead. Cheap enough to call
-    /// every block.
+    fn snap_to_targets(&mut self) {
+        self.input_trim.snap_to_target();
+        self.output_trim.snap_to_target();
+        self.bypass_mix.snap_to_target();
+    }
+
+    /// Takes new settings. Values ramp from where they are, except before the
+    /// first block after [`Engine::reset`], where they apply at once. Cheap
+    /// enough to call every block.
     #[inline]
     pub fn set_settings(&mut self, settings: &EngineSettings) {
         self.settings = *settings;
@@ -243,6 +258,13 @@ impl Engine {
         let Some(frames) = channels.first().map(|channel| channel.len()) else {
             return;
         };
+        if frames == 0 {
+            return;
+        }
+        if self.settle_on_next_block {
+            self.settle_on_next_block = false;
+            self.snap_to_targets();
+        }
         debug_assert!(
             channels.iter().all(|channel| channel.len() == frames),
             "all channels of a block have the same length"
@@ -274,7 +296,7 @@ impl Engine {
         // whatever the block size.
         for i in 0..len {
             let gain = self.input_trim.next() * self.output_trim.next();
-            let dry_share = self.bypass_mix.next();
+            let dry_share = self.bypass_mix.advance();
             for (channel, dry) in channels.iter_mut().zip(&self.dry) {
                 let wet = channel[start + i] * gain;
                 // Exact at both ends: all wet at 0, all dry at 1.
@@ -305,8 +327,14 @@ mod tests {
             Err(PrepareError::SampleRate(0.0))
         );
         assert!(engine.prepare(f32::NAN, 64, 2).is_err());
-        assert_eq!(engine.prepare(48_000.0, 64, 0), Err(PrepareError::Channels(0)));
-        assert_eq!(engine.prepare(48_000.0, 64, 3), Err(PrepareError::Channels(3)));
+        assert_eq!(
+            engine.prepare(48_000.0, 64, 0),
+            Err(PrepareError::Channels(0))
+        );
+        assert_eq!(
+            engine.prepare(48_000.0, 64, 3),
+            Err(PrepareError::Channels(3))
+        );
         assert_eq!(engine.prepare(48_000.0, 0, 2), Err(PrepareError::MaxBlock));
     }
 

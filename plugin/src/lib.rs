@@ -107,7 +107,9 @@ impl Plugin for StemMaster {
         self.shared
             .sample_rate_hz
             .store(buffer_config.sample_rate, Ordering::Relaxed);
-        self.shared.channels.store(channels as u32, Ordering::Relaxed);
+        self.shared
+            .channels
+            .store(channels as u32, Ordering::Relaxed);
         self.shared
             .latency_samples
             .store(self.reported_latency_samples, Ordering::Relaxed);
@@ -135,7 +137,9 @@ impl Plugin for StemMaster {
         if latency != self.reported_latency_samples {
             self.reported_latency_samples = latency;
             context.set_latency_samples(latency);
-            self.shared.latency_samples.store(latency, Ordering::Relaxed);
+            self.shared
+                .latency_samples
+                .store(latency, Ordering::Relaxed);
         }
         ProcessStatus::Normal
     }

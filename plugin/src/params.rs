@@ -12,8 +12,6 @@ use crate::role::StemRole;
 
 /// Range of both trims, in dB.
 pub const TRIM_RANGE_DB: (f32, f32) = (-24.0, 24.0);
-/// Resolution of the trims, in dB.
-pub const TRIM_STEP_DB: f32 = 0.01;
 
 /// The plugin's parameters. Values are read by the audio thread at the start
 /// of every (sub-)block and passed to the engine as [`EngineSettings`].
@@ -44,6 +42,8 @@ impl Default for StemMasterParams {
     }
 }
 
+/// A trim: continuous (hosts see no steps, so any value a host sends is
+/// used as is), shown with 0.01 dB resolution.
 fn trim_param(name: &str) -> FloatParam {
     FloatParam::new(
         name,
@@ -53,7 +53,6 @@ fn trim_param(name: &str) -> FloatParam {
             max: TRIM_RANGE_DB.1,
         },
     )
-    .with_step_size(TRIM_STEP_DB)
     .with_unit(" dB")
     .with_value_to_string(Arc::new(|value| format!("{value:.2}")))
     .with_string_to_value(Arc::new(|text| parse_number(text, "db")))
@@ -171,13 +170,22 @@ impl ParamDescription {
                 ),
                 ParamPtr::BoolParam(_) => (
                     ParamKind::Toggle,
-                    if default_normalized >= 0.5 { "on" } else { "off" }.to_string(),
+                    if default_normalized >= 0.5 {
+                        "on"
+                    } else {
+                        "off"
+                    }
+                    .to_string(),
                 ),
                 ParamPtr::EnumParam(_) => {
                     let last = param.step_count().unwrap_or(0);
                     let choices = (0..=last)
                         .map(|step| {
-                            let normalized = if last == 0 { 0.0 } else { step as f32 / last as f32 };
+                            let normalized = if last == 0 {
+                                0.0
+                            } else {
+                                step as f32 / last as f32
+                            };
                             machine_name(&param.normalized_value_to_string(normalized, false))
                         })
                         .collect();
@@ -201,9 +209,8 @@ impl ParamDescription {
     fn parse_normalized(&self, param: &ParamPtr, text: &str) -> Result<f32, String> {
         match &self.kind {
             ParamKind::Float { min, max, unit } => {
-                let value = parse_number(text, &unit.to_ascii_lowercase()).ok_or_else(|| {
-                    format!("{}: '{text}' is not a number", self.id)
-                })?;
+                let value = parse_number(text, &unit.to_ascii_lowercase())
+                    .ok_or_else(|| format!("{}: '{text}' is not a number", self.id))?;
                 if value < *min || value > *max {
                     return Err(format!(
                         "{}: {value} is outside {min} to {max} {unit}",
@@ -248,10 +255,13 @@ pub fn describe(params: &StemMasterParams) -> Vec<ParamDescription> {
 /// reads `params` (offline use).
 pub fn set_from_text(params: &StemMasterParams, id: &str, text: &str) -> Result<(), String> {
     let map = params.param_map();
-    let (_, param, _) = map.iter().find(|(known, _, _)| known == id).ok_or_else(|| {
-        let ids: Vec<&str> = map.iter().map(|(known, _, _)| known.as_str()).collect();
-        format!("unknown parameter '{id}' (known: {})", ids.join(", "))
-    })?;
+    let (_, param, _) = map
+        .iter()
+        .find(|(known, _, _)| known == id)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = map.iter().map(|(known, _, _)| known.as_str()).collect();
+            format!("unknown parameter '{id}' (known: {})", ids.join(", "))
+        })?;
     let normalized = ParamDescription::of(id, param).parse_normalized(param, text)?;
     // SAFETY: `param` points into `params`, alive for this call; offline use
     // means no other thread reads the value while it changes.

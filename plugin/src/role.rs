@@ -98,7 +98,15 @@ mod tests {
         let ids: Vec<&str> = StemRole::ALL.iter().map(|role| role.id()).collect();
         assert_eq!(
             ids,
-            ["drums", "bass", "vocals", "backing-vocals", "music", "effects", "full-mix"]
+            [
+                "drums",
+                "bass",
+                "vocals",
+                "backing-vocals",
+                "music",
+                "effects",
+                "full-mix"
+            ]
         );
         for (index, role) in StemRole::ALL.into_iter().enumerate() {
             assert_eq!(role.index(), index);
@@ -106,7 +114,10 @@ mod tests {
             assert_eq!(StemRole::parse(role.id()), Some(role));
             assert_eq!(StemRole::parse(role.display_name()), Some(role));
         }
-        assert_eq!(StemRole::parse("Backing_Vocals"), Some(StemRole::BackingVocals));
+        assert_eq!(
+            StemRole::parse("Backing_Vocals"),
+            Some(StemRole::BackingVocals)
+        );
         assert_eq!(StemRole::parse("guitar"), None);
         assert_eq!(StemRole::from_index(99), StemRole::FullMix);
         assert_eq!(StemRole::default(), StemRole::FullMix);

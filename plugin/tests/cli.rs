@@ -17,7 +17,9 @@ fn stem_master(args: &[&str]) -> Output {
 
 /// A fresh empty folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -29,7 +31,13 @@ fn s(path: &Path) -> &str {
 
 /// Writes planar `audio` as a WAV file in the given format and returns the
 /// samples as the file holds them, decoded to full scale 1.0.
-fn write_wav(path: &Path, audio: &[Vec<f32>], sample_rate: u32, bits: u16, format: SampleFormat) -> Vec<Vec<f32>> {
+fn write_wav(
+    path: &Path,
+    audio: &[Vec<f32>],
+    sample_rate: u32,
+    bits: u16,
+    format: SampleFormat,
+) -> Vec<Vec<f32>> {
     let spec = WavSpec {
         channels: audio.len() as u16,
         sample_rate,
@@ -73,7 +81,10 @@ fn write_wav(path: &Path, audio: &[Vec<f32>], sample_rate: u32, bits: u16, forma
 fn read_float_wav(path: &Path) -> (WavSpec, Vec<Vec<f32>>) {
     let mut reader = hound::WavReader::open(path).unwrap();
     let spec = reader.spec();
-    assert_eq!((spec.sample_format, spec.bits_per_sample), (SampleFormat::Float, 32));
+    assert_eq!(
+        (spec.sample_format, spec.bits_per_sample),
+        (SampleFormat::Float, 32)
+    );
     let mut planar = vec![Vec::new(); usize::from(spec.channels)];
     for (i, sample) in reader.samples::<f32>().enumerate() {
         planar[i % usize::from(spec.channels)].push(sample.unwrap());
@@ -111,8 +122,22 @@ fn help_documents_every_option() {
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8(output.stdout).unwrap();
     for needle in [
-        "render", "params", "--output", "--role", "--set", "--bits", "--no-dither", "--block",
-        "drums", "bass", "vocals", "backing-vocals", "music", "effects", "full-mix", "TPDF",
+        "render",
+        "params",
+        "--output",
+        "--role",
+        "--set",
+        "--bits",
+        "--no-dither",
+        "--block",
+        "drums",
+        "bass",
+        "vocals",
+        "backing-vocals",
+        "music",
+        "effects",
+        "full-mix",
+        "TPDF",
         "EXIT STATUS",
     ] {
         assert!(help.contains(needle), "--help mentions {needle}");
@@ -127,12 +152,22 @@ fn params_lists_every_parameter_with_range_unit_and_default() {
     let text = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5, "{text}");
-    let row = |id: &str| *lines.iter().find(|l| l.starts_with(&format!("{id} "))).unwrap();
+    let row = |id: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap()
+    };
     for id in ["in_gain", "out_gain"] {
         let line = row(id);
-        assert!(line.contains("-24 to 24") && line.contains("dB") && line.ends_with("0.00"), "{line}");
+        assert!(
+            line.contains("-24 to 24") && line.contains("dB") && line.ends_with("0.00"),
+            "{line}"
+        );
     }
-    assert!(row("role").contains("drums | bass | vocals | backing-vocals | music | effects | full-mix"));
+    assert!(
+        row("role").contains("drums | bass | vocals | backing-vocals | music | effects | full-mix")
+    );
     assert!(row("role").ends_with("full-mix"));
     assert!(row("bypass").contains("off | on") && row("bypass").ends_with("off"));
 }
@@ -154,20 +189,46 @@ fn renders_every_supported_format_rate_and_layout() {
                 let input = dir.join(format!("{name}.wav"));
                 let output = dir.join(format!("{name}-out.wav"));
                 let frames = rate as usize / 10 + 17;
-                let stored = write_wav(&input, &test_signal(channels, frames, rate as f32, 1), rate, bits, format);
+                let stored = write_wav(
+                    &input,
+                    &test_signal(channels, frames, rate as f32, 1),
+                    rate,
+                    bits,
+                    format,
+                );
                 let result = stem_master(&[
-                    "render", s(&input), "-o", s(&output), "--role", "bass", "--set", "in_gain=-6", "--set",
+                    "render",
+                    s(&input),
+                    "-o",
+                    s(&output),
+                    "--role",
+                    "bass",
+                    "--set",
+                    "in_gain=-6",
+                    "--set",
                     "out_gain=1.25dB",
                 ]);
-                assert_eq!(result.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&result.stderr));
+                assert_eq!(
+                    result.status.code(),
+                    Some(0),
+                    "{name}: {}",
+                    String::from_utf8_lossy(&result.stderr)
+                );
                 let (spec, rendered) = read_float_wav(&output);
-                assert_eq!((spec.sample_rate, usize::from(spec.channels)), (rate, channels), "{name}");
+                assert_eq!(
+                    (spec.sample_rate, usize::from(spec.channels)),
+                    (rate, channels),
+                    "{name}"
+                );
                 for (x, y) in stored.iter().zip(&rendered) {
                     assert_eq!(y.len(), frames, "{name}: same length as the input");
                     for (x, y) in x.iter().zip(y) {
                         // Decoding is exact (power-of-two scale); the gain is
                         // f32: well within 1e-6 of the f64 reference.
-                        assert!((f64::from(*y) - f64::from(*x) * expected_gain).abs() <= 1e-6, "{name}");
+                        assert!(
+                            (f64::from(*y) - f64::from(*x) * expected_gain).abs() <= 1e-6,
+                            "{name}"
+                        );
                     }
                 }
             }
@@ -180,11 +241,26 @@ fn renders_every_supported_format_rate_and_layout() {
 fn block_size_does_not_change_the_file() {
     let dir = scratch("blocks");
     let input = dir.join("in.wav");
-    write_wav(&input, &test_signal(2, 20_000, 48_000.0, 3), 48_000, 32, SampleFormat::Float);
+    write_wav(
+        &input,
+        &test_signal(2, 20_000, 48_000.0, 3),
+        48_000,
+        32,
+        SampleFormat::Float,
+    );
     let mut rendered = Vec::new();
     for block in ["1", "7", "1000", "65536"] {
         let output = dir.join(format!("out-{block}.wav"));
-        let result = stem_master(&["render", s(&input), "-o", s(&output), "--block", block, "--set", "in_gain=3"]);
+        let result = stem_master(&[
+            "render",
+            s(&input),
+            "-o",
+            s(&output),
+            "--block",
+            block,
+            "--set",
+            "in_gain=3",
+        ]);
         assert_eq!(result.status.code(), Some(0));
         rendered.push(std::fs::read(&output).unwrap());
     }
@@ -198,23 +274,54 @@ fn integer_outputs_round_trip_and_dither_as_documented() {
     let in24 = dir.join("in24.wav");
     write_wav(&in24, &audio, 48_000, 24, SampleFormat::Int);
     let out24 = dir.join("out24.wav");
-    assert_eq!(stem_master(&["render", s(&in24), "-o", s(&out24), "--bits", "24"]).status.code(), Some(0));
+    assert_eq!(
+        stem_master(&["render", s(&in24), "-o", s(&out24), "--bits", "24"])
+            .status
+            .code(),
+        Some(0)
+    );
     let (spec, samples) = read_int_wav(&out24);
-    assert_eq!((spec.bits_per_sample, spec.sample_format), (24, SampleFormat::Int));
-    assert_eq!(samples, read_int_wav(&in24).1, "24-bit at unity gain is bit-exact");
+    assert_eq!(
+        (spec.bits_per_sample, spec.sample_format),
+        (24, SampleFormat::Int)
+    );
+    assert_eq!(
+        samples,
+        read_int_wav(&in24).1,
+        "24-bit at unity gain is bit-exact"
+    );
 
     let in16 = dir.join("in16.wav");
     write_wav(&in16, &audio, 48_000, 16, SampleFormat::Int);
     let original = read_int_wav(&in16).1;
     let rounded = dir.join("rounded16.wav");
     assert_eq!(
-        stem_master(&["render", s(&in16), "-o", s(&rounded), "--bits", "16", "--no-dither"]).status.code(),
+        stem_master(&[
+            "render",
+            s(&in16),
+            "-o",
+            s(&rounded),
+            "--bits",
+            "16",
+            "--no-dither"
+        ])
+        .status
+        .code(),
         Some(0)
     );
-    assert_eq!(read_int_wav(&rounded).1, original, "16-bit rounding at unity gain is bit-exact");
+    assert_eq!(
+        read_int_wav(&rounded).1,
+        original,
+        "16-bit rounding at unity gain is bit-exact"
+    );
 
     let dithered = dir.join("dithered16.wav");
-    assert_eq!(stem_master(&["render", s(&in16), "-o", s(&dithered), "--bits", "16"]).status.code(), Some(0));
+    assert_eq!(
+        stem_master(&["render", s(&in16), "-o", s(&dithered), "--bits", "16"])
+            .status
+            .code(),
+        Some(0)
+    );
     let (spec, noisy) = read_int_wav(&dithered);
     assert_eq!(spec.bits_per_sample, 16);
     let errors: Vec<i32> = noisy.iter().zip(&original).map(|(a, b)| a - b).collect();
@@ -226,7 +333,10 @@ fn integer_outputs_round_trip_and_dither_as_documented() {
     let mean = errors.iter().sum::<i32>() as f64 / errors.len() as f64;
     let nonzero = errors.iter().filter(|e| **e != 0).count() as f64 / errors.len() as f64;
     assert!(mean.abs() < 0.01, "mean error {mean} LSB");
-    assert!((nonzero - 0.25).abs() < 0.01, "share of changed samples {nonzero}, expected 1/4");
+    assert!(
+        (nonzero - 0.25).abs() < 0.01,
+        "share of changed samples {nonzero}, expected 1/4"
+    );
 }
 
 #[test]
@@ -265,7 +375,11 @@ fn unreadable_or_unsupported_input_fails_with_one_line_and_status_2() {
     ] {
         let result = stem_master(&["render", s(input), "-o", s(&output)]);
         assert_one_line_error(&result, 2, needle);
-        assert!(!output.exists(), "{}: no output for bad input", input.display());
+        assert!(
+            !output.exists(),
+            "{}: no output for bad input",
+            input.display()
+        );
     }
     assert_no_partial_files(&dir);
 }
@@ -274,27 +388,52 @@ fn unreadable_or_unsupported_input_fails_with_one_line_and_status_2() {
 fn a_failed_render_leaves_the_existing_output_untouched() {
     let dir = scratch("keep-output");
     let good = dir.join("good.wav");
-    write_wav(&good, &test_signal(2, 4800, 48_000.0, 1), 48_000, 16, SampleFormat::Int);
+    write_wav(
+        &good,
+        &test_signal(2, 4800, 48_000.0, 1),
+        48_000,
+        16,
+        SampleFormat::Int,
+    );
     let output = dir.join("out.wav");
-    assert_eq!(stem_master(&["render", s(&good), "-o", s(&output)]).status.code(), Some(0));
+    assert_eq!(
+        stem_master(&["render", s(&good), "-o", s(&output)])
+            .status
+            .code(),
+        Some(0)
+    );
     let before = std::fs::read(&output).unwrap();
 
     let truncated = dir.join("truncated.wav");
     let bytes = std::fs::read(&good).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    assert_one_line_error(&stem_master(&["render", s(&truncated), "-o", s(&output)]), 2, "truncated");
+    assert_one_line_error(
+        &stem_master(&["render", s(&truncated), "-o", s(&output)]),
+        2,
+        "truncated",
+    );
     assert_eq!(std::fs::read(&output).unwrap(), before, "good output kept");
     assert_no_partial_files(&dir);
 
     let nowhere = dir.join("no-such-folder").join("out.wav");
-    assert_one_line_error(&stem_master(&["render", s(&good), "-o", s(&nowhere)]), 1, "cannot create");
+    assert_one_line_error(
+        &stem_master(&["render", s(&good), "-o", s(&nowhere)]),
+        1,
+        "cannot create",
+    );
 }
 
 #[test]
 fn refuses_to_write_over_its_input() {
     let dir = scratch("overwrite");
     let input = dir.join("in.wav");
-    write_wav(&input, &test_signal(2, 4800, 48_000.0, 1), 48_000, 24, SampleFormat::Int);
+    write_wav(
+        &input,
+        &test_signal(2, 4800, 48_000.0, 1),
+        48_000,
+        24,
+        SampleFormat::Int,
+    );
     let original = std::fs::read(&input).unwrap();
     let link = dir.join("hard-link.wav");
     std::fs::hard_link(&input, &link).unwrap();
@@ -311,20 +450,50 @@ fn refuses_to_write_over_its_input() {
 fn bad_command_lines_fail_with_one_line_and_status_2() {
     let dir = scratch("usage");
     let input = dir.join("in.wav");
-    write_wav(&input, &test_signal(1, 100, 48_000.0, 1), 48_000, 16, SampleFormat::Int);
+    write_wav(
+        &input,
+        &test_signal(1, 100, 48_000.0, 1),
+        48_000,
+        16,
+        SampleFormat::Int,
+    );
     let out = dir.join("out.wav");
     for (args, needle) in [
         (vec!["frobnicate"], "unknown command"),
         (vec!["render", s(&input)], "needs -o"),
         (vec!["render", "-o", s(&out)], "needs an input"),
-        (vec!["render", s(&input), "-o", s(&out), "--role", "guitar"], "unknown role"),
-        (vec!["render", s(&input), "-o", s(&out), "--set", "in_gain"], "ID=VALUE"),
-        (vec!["render", s(&input), "-o", s(&out), "--set", "in_gain=99"], "outside"),
-        (vec!["render", s(&input), "-o", s(&out), "--set", "volume=1"], "unknown parameter"),
-        (vec!["render", s(&input), "-o", s(&out), "--bits", "12"], "--bits"),
-        (vec!["render", s(&input), "-o", s(&out), "--block", "0"], "--block"),
-        (vec!["render", s(&input), "-o", s(&out), "--wat"], "unknown option"),
-        (vec!["render", s(&input), s(&input), "-o", s(&out)], "second"),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--role", "guitar"],
+            "unknown role",
+        ),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--set", "in_gain"],
+            "ID=VALUE",
+        ),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--set", "in_gain=99"],
+            "outside",
+        ),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--set", "volume=1"],
+            "unknown parameter",
+        ),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--bits", "12"],
+            "--bits",
+        ),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--block", "0"],
+            "--block",
+        ),
+        (
+            vec!["render", s(&input), "-o", s(&out), "--wat"],
+            "unknown option",
+        ),
+        (
+            vec!["render", s(&input), s(&input), "-o", s(&out)],
+            "second",
+        ),
         (vec!["params", "extra"], "no arguments"),
     ] {
         assert_one_line_error(&stem_master(&args), 2, needle);

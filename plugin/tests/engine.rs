@@ -40,17 +40,27 @@ fn automation(frames: usize) -> Vec<(usize, EngineSettings)> {
 /// Runs `input` through `engine` in blocks of `block` frames, applying each
 /// automation point at its sample (blocks are cut there, as a host with
 /// sample-accurate automation does).
-fn run(engine: &mut Engine, input: &[Vec<f32>], block: usize, lane: &[(usize, EngineSettings)]) -> Vec<Vec<f32>> {
+fn run(
+    engine: &mut Engine,
+    input: &[Vec<f32>],
+    block: usize,
+    lane: &[(usize, EngineSettings)],
+) -> Vec<Vec<f32>> {
     let mut output = input.to_vec();
     let frames = input[0].len();
-    let mut cuts: Vec<usize> = lane.iter().map(|(at, _)| *at).filter(|&at| at < frames).collect();
+    let mut cuts: Vec<usize> = lane
+        .iter()
+        .map(|(at, _)| *at)
+        .filter(|&at| at < frames)
+        .collect();
     cuts.push(frames);
     for (index, window) in cuts.windows(2).enumerate() {
         engine.set_settings(&lane[index].1);
         let mut start = window[0];
         while start < window[1] {
             let end = (start + block).min(window[1]);
-            let mut slices: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[start..end]).collect();
+            let mut slices: Vec<&mut [f32]> =
+                output.iter_mut().map(|c| &mut c[start..end]).collect();
             engine.process(&mut slices);
             start = end;
         }
@@ -58,7 +68,12 @@ fn run(engine: &mut Engine, input: &[Vec<f32>], block: usize, lane: &[(usize, En
     output
 }
 
-fn prepared(sample_rate_hz: f32, max_block: usize, channels: usize, settings: &EngineSettings) -> Engine {
+fn prepared(
+    sample_rate_hz: f32,
+    max_block: usize,
+    channels: usize,
+    settings: &EngineSettings,
+) -> Engine {
     let mut engine = Engine::new();
     engine.prepare(sample_rate_hz, max_block, channels).unwrap();
     engine.set_settings(settings);
@@ -72,9 +87,19 @@ fn output_does_not_depend_on_block_size() {
         let frames = (sample_rate * 0.5) as usize;
         let input = test_signal(2, frames, sample_rate, 7);
         let lane = automation(frames);
-        let reference = run(&mut prepared(sample_rate, MAX_BLOCK, 2, &lane[0].1), &input, MAX_BLOCK, &lane);
+        let reference = run(
+            &mut prepared(sample_rate, MAX_BLOCK, 2, &lane[0].1),
+            &input,
+            MAX_BLOCK,
+            &lane,
+        );
         for block in BLOCK_SIZES {
-            let output = run(&mut prepared(sample_rate, MAX_BLOCK, 2, &lane[0].1), &input, block, &lane);
+            let output = run(
+                &mut prepared(sample_rate, MAX_BLOCK, 2, &lane[0].1),
+                &input,
+                block,
+                &lane,
+            );
             // Every sample takes the same arithmetic path whatever the block
             // size, so the results must be bit-identical.
             assert_eq!(output, reference, "{sample_rate} Hz, block {block}");
@@ -86,8 +111,18 @@ fn output_does_not_depend_on_block_size() {
 fn blocks_longer_than_prepared_are_split_transparently() {
     let input = test_signal(2, 5000, 48_000.0, 3);
     let lane = automation(5000);
-    let reference = run(&mut prepared(48_000.0, MAX_BLOCK, 2, &lane[0].1), &input, 5000, &lane);
-    let small = run(&mut prepared(48_000.0, 64, 2, &lane[0].1), &input, 5000, &lane);
+    let reference = run(
+        &mut prepared(48_000.0, MAX_BLOCK, 2, &lane[0].1),
+        &input,
+        5000,
+        &lane,
+    );
+    let small = run(
+        &mut prepared(48_000.0, 64, 2, &lane[0].1),
+        &input,
+        5000,
+        &lane,
+    );
     assert_eq!(small, reference);
 }
 
@@ -105,25 +140,69 @@ fn reset_equals_a_fresh_instance() {
     used.set_settings(&settings);
     used.reset();
     let after_reset = run(&mut used, &input, 512, &[(0, settings)]);
-    let fresh = run(&mut prepared(48_000.0, 512, 2, &settings), &input, 512, &[(0, settings)]);
+    let fresh = run(
+        &mut prepared(48_000.0, 512, 2, &settings),
+        &input,
+        512,
+        &[(0, settings)],
+    );
     assert_eq!(after_reset, fresh);
 }
 
 #[test]
+fn settings_given_before_the_first_block_after_reset_apply_at_once() {
+    // A host restores the session's parameter values with the first block
+    // after activation: no ramp from the defaults may be heard.
+    let mut engine = prepared(48_000.0, 512, 1, &EngineSettings::default());
+    let restored = EngineSettings {
+        input_trim_db: -6.0,
+        ..EngineSettings::default()
+    };
+    engine.set_settings(&restored);
+    let mut block = vec![0.5f32; 512];
+    engine.process(&mut [&mut block]);
+    let expected = (0.5 * gain(-6.0)) as f32;
+    assert!(
+        block.iter().all(|&y| (y - expected).abs() <= 1e-7),
+        "{:?}",
+        &block[..4]
+    );
+    // Later changes ramp again.
+    engine.set_settings(&EngineSettings::default());
+    let mut block = vec![0.5f32; 512];
+    engine.process(&mut [&mut block]);
+    assert!(block[0] < 0.26 && block[511] < 0.5 && block[511] > 0.26);
+}
+
+#[test]
 fn settled_trims_match_the_analytic_gain() {
-    for (input_db, output_db) in [(0.0, 0.0), (-6.0, 0.0), (0.0, 12.0), (-24.0, 24.0), (3.3, -7.7)] {
+    for (input_db, output_db) in [
+        (0.0, 0.0),
+        (-6.0, 0.0),
+        (0.0, 12.0),
+        (-24.0, 24.0),
+        (3.3, -7.7),
+    ] {
         let settings = EngineSettings {
             input_trim_db: input_db,
             output_trim_db: output_db,
             ..EngineSettings::default()
         };
         let input = test_signal(2, 4800, 48_000.0, 5);
-        let output = run(&mut prepared(48_000.0, 1024, 2, &settings), &input, 1024, &[(0, settings)]);
+        let output = run(
+            &mut prepared(48_000.0, 1024, 2, &settings),
+            &input,
+            1024,
+            &[(0, settings)],
+        );
         let expected = gain(f64::from(input_db)) * gain(f64::from(output_db));
         for (x, y) in input.iter().flatten().zip(output.iter().flatten()) {
             // f32 powf and two f32 products: a few ulp, below 1e-6 relative.
             let error = (f64::from(*y) - f64::from(*x) * expected).abs();
-            assert!(error <= 1e-6 * f64::from(x.abs()) * expected + 1e-12, "{x} -> {y}, want ×{expected}");
+            assert!(
+                error <= 1e-6 * f64::from(x.abs()) * expected + 1e-12,
+                "{x} -> {y}, want ×{expected}"
+            );
         }
     }
 }
@@ -149,12 +228,19 @@ fn trim_automation_ramps_without_zipper_noise() {
         // by at most the factor 10^(48 dB / ramp / 20) at the top of the range.
         let db_step = 48.0 / ramp as f64;
         let bound = 0.5 * gain(24.0) * (1.0 - gain(-db_step));
-        assert!(f64::from(max_step(out)) <= bound * 1.001, "{sample_rate}: step {} > {bound}", max_step(out));
+        assert!(
+            f64::from(max_step(out)) <= bound * 1.001,
+            "{sample_rate}: step {} > {bound}",
+            max_step(out)
+        );
         // Before the change: -24 dB exactly; it arrives exactly `ramp`
         // samples later and stays.
         assert!((f64::from(out[ramp - 1]) - 0.5 * gain(-24.0)).abs() < 1e-7);
         assert!((f64::from(out[2 * ramp - 1]) - 0.5 * gain(24.0)).abs() < 1e-5);
-        assert!(f64::from(out[2 * ramp - 2]) < 0.5 * gain(24.0) - 1e-4, "still ramping one sample earlier");
+        assert!(
+            f64::from(out[2 * ramp - 2]) < 0.5 * gain(24.0) - 1e-4,
+            "still ramping one sample earlier"
+        );
         // Monotonic in between.
         assert!(out[ramp..2 * ramp].windows(2).all(|p| p[1] >= p[0]));
     }
@@ -170,9 +256,17 @@ fn bypass_crossfades_without_clicks_and_is_exact_when_settled() {
             input_trim_db: -12.0,
             ..EngineSettings::default()
         };
-        let bypassed = EngineSettings { bypass: true, ..processed };
+        let bypassed = EngineSettings {
+            bypass: true,
+            ..processed
+        };
         let lane = [(0, processed), (fade, bypassed), (4 * fade, processed)];
-        let output = run(&mut prepared(sample_rate, 256, 2, &processed), &input, 256, &lane);
+        let output = run(
+            &mut prepared(sample_rate, 256, 2, &processed),
+            &input,
+            256,
+            &lane,
+        );
         let wet = gain(-12.0) as f32;
         for (x, y) in input.iter().zip(&output) {
             // Settled bypass passes the input bit for bit.
@@ -188,7 +282,10 @@ fn bypass_crossfades_without_clicks_and_is_exact_when_settled() {
             let crossfade_step = max_step(&y[fade - 1..2 * fade + 1]);
             let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             let bound = signal_step + (1.0 - wet) * peak / fade as f32;
-            assert!(crossfade_step <= bound + 1e-6, "{sample_rate}: {crossfade_step} > {bound}");
+            assert!(
+                crossfade_step <= bound + 1e-6,
+                "{sample_rate}: {crossfade_step} > {bound}"
+            );
         }
     }
 }
@@ -206,8 +303,18 @@ fn nan_and_inf_never_poison_the_state() {
         clean[n % 2][n] = 0.0;
     }
     let lane = [(0, settings)];
-    let from_poisoned = run(&mut prepared(48_000.0, 512, 2, &settings), &poisoned, 512, &lane);
-    let from_clean = run(&mut prepared(48_000.0, 512, 2, &settings), &clean, 512, &lane);
+    let from_poisoned = run(
+        &mut prepared(48_000.0, 512, 2, &settings),
+        &poisoned,
+        512,
+        &lane,
+    );
+    let from_clean = run(
+        &mut prepared(48_000.0, 512, 2, &settings),
+        &clean,
+        512,
+        &lane,
+    );
     assert!(from_poisoned.iter().flatten().all(|x| x.is_finite()));
     // Non-finite samples are silenced on entry: the rest of the output is
     // exactly what the clean signal gives, from the very next sample on.
@@ -229,9 +336,13 @@ fn processing_never_allocates() {
                     let end = (start + block).min(frames);
                     let settings = lane.iter().rev().find(|(at, _)| *at <= start).unwrap().1;
                     engine.set_settings(&settings);
-                    let [left, rest @ ..] = buffers.as_mut_slice() else { unreachable!() };
+                    let [left, rest @ ..] = buffers.as_mut_slice() else {
+                        unreachable!()
+                    };
                     match rest.first_mut() {
-                        Some(right) => engine.process(&mut [&mut left[start..end], &mut right[start..end]]),
+                        Some(right) => {
+                            engine.process(&mut [&mut left[start..end], &mut right[start..end]])
+                        }
                         None => engine.process(&mut [&mut left[start..end]]),
                     }
                     start = end;

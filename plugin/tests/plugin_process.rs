@@ -54,8 +54,17 @@ impl ProcessContext<StemMaster> for TestHost {
     fn try_send_event(
         &mut self,
         event: PluginNoteEvent<StemMaster>,
-    ) -> Result<(), (PluginNoteEvent<StemMaster>, nice_plug::context::process::SendEventError)> {
-        Err((event, nice_plug::context::process::SendEventError::NoOutputBuffer))
+    ) -> Result<
+        (),
+        (
+            PluginNoteEvent<StemMaster>,
+            nice_plug::context::process::SendEventError,
+        ),
+    > {
+        Err((
+            event,
+            nice_plug::context::process::SendEventError::NoOutputBuffer,
+        ))
     }
     fn set_latency_samples(&self, samples: u32) {
         self.latency.set(Some(samples));
@@ -68,7 +77,10 @@ impl ProcessContext<StemMaster> for TestHost {
 fn set_param(plugin: &StemMaster, id: &str, plain: f32) {
     let params = plugin.params();
     let map = params.param_map();
-    let (_, param, _) = map.iter().find(|(known, _, _)| known == id).expect("known id");
+    let (_, param, _) = map
+        .iter()
+        .find(|(known, _, _)| known == id)
+        .expect("known id");
     // SAFETY: the params object outlives this call and no audio thread runs.
     unsafe {
         let normalized = param.preview_normalized(plain);
@@ -91,7 +103,9 @@ fn activate(plugin: &mut StemMaster, host: &mut TestHost, sample_rate: f32, max_
 /// Processes `audio` in blocks of `block` frames, inside `assert_no_alloc`.
 fn process(plugin: &mut StemMaster, host: &mut TestHost, audio: &mut [Vec<f32>], block: usize) {
     let frames = audio[0].len();
-    let [left, right] = audio else { panic!("stereo") };
+    let [left, right] = audio else {
+        panic!("stereo")
+    };
     let (left, right) = (left.as_mut_ptr(), right.as_mut_ptr());
     // The buffer's slice list is allocated once, outside the checked region,
     // as the wrappers do.
@@ -109,14 +123,20 @@ fn process(plugin: &mut StemMaster, host: &mut TestHost, audio: &mut [Vec<f32>],
                 buffer.set_slices(end - start, |slices| {
                     slices.clear();
                     slices.push(std::slice::from_raw_parts_mut(left.add(start), end - start));
-                    slices.push(std::slice::from_raw_parts_mut(right.add(start), end - start));
+                    slices.push(std::slice::from_raw_parts_mut(
+                        right.add(start),
+                        end - start,
+                    ));
                 })
             };
             let mut aux = AuxiliaryBuffers {
                 inputs: &mut [],
                 outputs: &mut [],
             };
-            assert_eq!(plugin.process(&mut buffer, &mut aux, host), ProcessStatus::Normal);
+            assert_eq!(
+                plugin.process(&mut buffer, &mut aux, host),
+                ProcessStatus::Normal
+            );
             start = end;
         }
     });
@@ -131,14 +151,21 @@ fn parameters_reach_the_audio_without_allocating() {
         set_param(&plugin, "out_gain", 2.5);
         set_param(&plugin, "role", 1.0);
         activate(&mut plugin, &mut host, sample_rate, 512);
-        assert_eq!(host.latency.get(), Some(0), "latency reported on activation");
+        assert_eq!(
+            host.latency.get(),
+            Some(0),
+            "latency reported on activation"
+        );
 
         let input = test_signal(2, 9000, sample_rate, 21);
         let mut audio = input.clone();
         process(&mut plugin, &mut host, &mut audio, 512);
         let expected = gain(-6.0) * gain(2.5);
         for (x, y) in input.iter().flatten().zip(audio.iter().flatten()) {
-            assert!((f64::from(*y) - f64::from(*x) * expected).abs() <= 1e-6, "{x} -> {y}");
+            assert!(
+                (f64::from(*y) - f64::from(*x) * expected).abs() <= 1e-6,
+                "{x} -> {y}"
+            );
         }
     }
 }

@@ -29,7 +29,7 @@ def load():
     return pedalboard.load_plugin(str(VST3))
 
 
-def test_signal(sample_rate, seconds=1.0, seed=1):
+def make_signal(sample_rate, seconds=1.0, seed=1):
     """Stereo sines plus noise, different per channel, peak below 0.9."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(sample_rate * seconds)) / sample_rate
@@ -82,26 +82,26 @@ def test_loads_with_the_expected_parameters():
     plugin = load()
     assert plugin.name == "Stem Master"
     params = plugin.parameters
-    for name in ("input_trim", "output_trim", "stem_role"):
+    for name in ("input_trim_db", "output_trim_db", "stem_role", "bypass"):
         assert name in params, sorted(params)
-    assert params["input_trim"].range[:2] == (-24.0, 24.0)
-    assert params["output_trim"].range[:2] == (-24.0, 24.0)
-    assert params["input_trim"].units.strip() == "dB"
+    assert params["input_trim_db"].range[:2] == (-24.0, 24.0)
+    assert params["output_trim_db"].range[:2] == (-24.0, 24.0)
+    assert params["input_trim_db"].units.strip() == "dB"
     assert list(params["stem_role"].valid_values) == [
         "Drums", "Bass", "Vocals", "Backing Vocals", "Music", "Effects", "Full Mix",
     ]
     assert plugin.stem_role == "Full Mix"
-    assert plugin.input_trim == 0.0
+    assert plugin.input_trim_db == 0.0
     assert plugin.reported_latency_samples == 0
 
 
 @pytest.mark.parametrize("sample_rate", [44100, 96000])
 def test_output_matches_the_cli_render(sample_rate):
-    audio = test_signal(sample_rate)
+    audio = make_signal(sample_rate)
     plugin = load()
     plugin.stem_role = "Bass"
-    plugin.input_trim = -6.0
-    plugin.output_trim = 1.5
+    plugin.input_trim_db = -6.0
+    plugin.output_trim_db = 1.5
     hosted = plugin.process(audio, sample_rate)
     rendered = cli_render(audio, sample_rate, "--role", "bass", "--set", "in_gain=-6", "--set", "out_gain=1.5")
     assert hosted.shape == rendered.shape == audio.shape
@@ -112,31 +112,45 @@ def test_output_matches_the_cli_render(sample_rate):
 
 @pytest.mark.parametrize("block", [1, 64, 1000, 8192])
 def test_host_block_size_does_not_change_the_output(block):
-    audio = test_signal(48000, seconds=0.25)
+    audio = make_signal(48000, seconds=0.25)
     plugin = load()
-    plugin.input_trim = 3.0
+    plugin.input_trim_db = 3.0
     reference = plugin.process(audio, 48000)
     plugin.reset()
     assert np.array_equal(plugin.process(audio, 48000, buffer_size=block), reference)
 
 
+def test_bypass_passes_the_input_through():
+    audio = make_signal(48000, seconds=0.2)
+    plugin = load()
+    plugin.input_trim_db = -12.0
+    plugin.bypass = True
+    assert np.array_equal(plugin.process(audio, 48000), audio)
+
+
 def test_raw_state_round_trips():
     plugin = load()
     plugin.stem_role = "Backing Vocals"
-    plugin.input_trim = -3.25
-    plugin.output_trim = 7.5
+    plugin.input_trim_db = -3.25
+    plugin.output_trim_db = 7.5
+    # While a VST3 plugin is active, a host delivers parameter changes to its
+    # processor with the next audio block (JUCE queues them); a DAW saves a
+    # session after that has happened. Process one short block first.
+    plugin.process(make_signal(48000, seconds=0.01), 48000)
     state = plugin.raw_state
 
     restored = load()
     restored.raw_state = state
     assert restored.stem_role == "Backing Vocals"
-    assert restored.input_trim == pytest.approx(-3.25, abs=1e-4)
-    assert restored.output_trim == pytest.approx(7.5, abs=1e-4)
-    audio = test_signal(48000, seconds=0.2)
+    assert restored.input_trim_db == pytest.approx(-3.25, abs=1e-4)
+    assert restored.output_trim_db == pytest.approx(7.5, abs=1e-4)
+    audio = make_signal(48000, seconds=0.2)
     assert np.array_equal(restored.process(audio, 48000), plugin.process(audio, 48000))
 
-    plugin.input_trim = 0.0
+    plugin.input_trim_db = 0.0
     plugin.stem_role = "Drums"
+    plugin.process(make_signal(48000, seconds=0.01), 48000)
+    assert plugin.stem_role == "Drums"
     plugin.raw_state = state
     assert plugin.stem_role == "Backing Vocals"
-    assert plugin.input_trim == pytest.approx(-3.25, abs=1e-4)
+    assert plugin.input_trim_db == pytest.approx(-3.25, abs=1e-4)

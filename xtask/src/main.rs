@@ -14,7 +14,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("install") => install(),
-        _ => nice_plug_xtask::main_with_args("cargo xtask", args).map_err(|error| format!("{error:#}")),
+        _ => nice_plug_xtask::main_with_args("cargo xtask", args)
+            .map_err(|error| format!("{error:#}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,27 +57,36 @@ fn replace_with_copy(source: &Path, target: &Path) -> Result<(), String> {
         return Err(format!("{} was not built", source.display()));
     }
     let parent = target.parent().ok_or("target has no parent folder")?;
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     if target.is_dir() {
-        std::fs::remove_dir_all(target).map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
+        std::fs::remove_dir_all(target)
+            .map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
     } else if target.exists() {
-        std::fs::remove_file(target).map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
+        std::fs::remove_file(target)
+            .map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
     }
     copy_recursively(source, target)
 }
 
 fn copy_recursively(source: &Path, target: &Path) -> Result<(), String> {
     if source.is_dir() {
-        std::fs::create_dir_all(target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
-        let entries = std::fs::read_dir(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+        std::fs::create_dir_all(target)
+            .map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+        let entries = std::fs::read_dir(source)
+            .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
         for entry in entries {
             let entry = entry.map_err(|e| format!("cannot read {}: {e}", source.display()))?;
             copy_recursively(&entry.path(), &target.join(entry.file_name()))?;
         }
         Ok(())
     } else {
-        std::fs::copy(source, target)
-            .map(|_| ())
-            .map_err(|e| format!("cannot copy {} to {}: {e}", source.display(), target.display()))
+        std::fs::copy(source, target).map(|_| ()).map_err(|e| {
+            format!(
+                "cannot copy {} to {}: {e}",
+                source.display(),
+                target.display()
+            )
+        })
     }
 }

@@ -83,7 +83,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         }
         Some("params") => {
             if args.len() > 1 {
-                Err(Failure::usage(format!("params takes no arguments (got '{}')", args[1])))
+                Err(Failure::usage(format!(
+                    "params takes no arguments (got '{}')",
+                    args[1]
+                )))
             } else {
                 print_params(out);
                 Ok(())
@@ -181,10 +184,7 @@ impl RenderOptions {
                     let text = value(arg)?;
                     let role = StemRole::parse(&text).ok_or_else(|| {
                         let ids: Vec<&str> = StemRole::ALL.iter().map(|r| r.id()).collect();
-                        Failure::usage(format!(
-                            "unknown role '{text}' (one of {})",
-                            ids.join(", ")
-                        ))
+                        Failure::usage(format!("unknown role '{text}' (one of {})", ids.join(", ")))
                     })?;
                     params::set_from_text(&params, "role", role.id()).map_err(Failure::usage)?;
                 }
@@ -219,7 +219,9 @@ impl RenderOptions {
                         })?;
                 }
                 flag if flag.starts_with('-') && flag != "-" => {
-                    return Err(Failure::usage(format!("unknown option '{flag}' (try --help)")))
+                    return Err(Failure::usage(format!(
+                        "unknown option '{flag}' (try --help)"
+                    )))
                 }
                 path => {
                     if input.replace(PathBuf::from(path)).is_some() {
@@ -261,7 +263,11 @@ impl RenderOptions {
 
 fn print_params(out: &mut dyn Write) {
     let descriptions = params::describe(&StemMasterParams::default());
-    let _ = writeln!(out, "{:<10} {:<13} {:<58} {:<5} DEFAULT", "ID", "NAME", "RANGE", "UNIT");
+    let _ = writeln!(
+        out,
+        "{:<10} {:<13} {:<58} {:<5} DEFAULT",
+        "ID", "NAME", "RANGE", "UNIT"
+    );
     for description in descriptions {
         let (range, unit) = match &description.kind {
             ParamKind::Float { min, max, unit } => (format!("{min} to {max}"), unit.clone()),

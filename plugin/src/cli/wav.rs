@@ -29,16 +29,20 @@ impl WavSource {
     /// Opens `path` and checks that Stem Master can process it: 16/24/32-bit
     /// integer or 32-bit float PCM, 1 or 2 channels, 22.05 to 384 kHz.
     pub fn open(path: &Path) -> Result<Self, String> {
-        let reader = WavReader::open(path).map_err(|error| match error {
-            hound::Error::IoError(io) => io.to_string(),
-            other => format!("not a readable WAV file ({other})"),
-        })?;
+        let file = File::open(path).map_err(|error| error.to_string())?;
+        // Every failure past opening the file is a problem with its content.
+        let reader = WavReader::new(BufReader::new(file))
+            .map_err(|error| format!("not a readable WAV file ({})", hound_message(&error)))?;
         let spec = reader.spec();
         let int_scale = match (spec.sample_format, spec.bits_per_sample) {
             (SampleFormat::Int, bits @ (16 | 24 | 32)) => 1.0 / (1u64 << (bits - 1)) as f32,
             (SampleFormat::Float, 32) => 0.0,
             (format, bits) => {
-                let kind = if format == SampleFormat::Float { "float" } else { "integer" };
+                let kind = if format == SampleFormat::Float {
+                    "float"
+                } else {
+                    "integer"
+                };
                 return Err(format!(
                     "unsupported sample format: {bits}-bit {kind} (16/24/32-bit integer or 32-bit float)"
                 ));
@@ -120,11 +124,25 @@ impl WavSource {
 }
 
 fn read_error(error: hound::Error) -> String {
-    match error {
-        hound::Error::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+    match &error {
+        hound::Error::IoError(io) if is_end_of_file(io) => {
             "the file is truncated (shorter than its header says)".to_string()
         }
-        other => format!("cannot read samples ({other})"),
+        _ => format!("cannot read samples ({})", hound_message(&error)),
+    }
+}
+
+/// Whether an I/O error from hound means the data ended early (hound reports
+/// some of these as `ErrorKind::Other` with a fixed message).
+fn is_end_of_file(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::UnexpectedEof
+        || error.to_string().contains("Failed to read enough bytes")
+}
+
+fn hound_message(error: &hound::Error) -> String {
+    match error {
+        hound::Error::IoError(io) if is_end_of_file(io) => "it ends early".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -206,7 +224,11 @@ impl WavSink {
     }
 
     /// Appends `frames` frames from planar buffers.
-    pub fn write_block(&mut self, planar: &[&[f32]], range: std::ops::Range<usize>) -> Result<(), String> {
+    pub fn write_block(
+        &mut self,
+        planar: &[&[f32]],
+        range: std::ops::Range<usize>,
+    ) -> Result<(), String> {
         let Some(writer) = self.writer.as_mut() else {
             return Err("the output is already closed".to_string());
         };
@@ -222,9 +244,9 @@ impl WavSink {
                     .try_for_each(|channel| writer.write_sample(quantize(channel[frame], 24, 0.0)))
             }),
             OutputFormat::Int16 => range.clone().try_for_each(|frame| {
-                planar
-                    .iter()
-                    .try_for_each(|channel| writer.write_sample(quantize(channel[frame], 16, 0.0) as i16))
+                planar.iter().try_for_each(|channel| {
+                    writer.write_sample(quantize(channel[frame], 16, 0.0) as i16)
+                })
             }),
             OutputFormat::Int16Dithered => range.clone().try_for_each(|frame| {
                 planar.iter().try_for_each(|channel| {
@@ -248,7 +270,10 @@ impl WavSink {
             .sync_all()
             .map_err(|error| format!("cannot flush {temp}: {error}"))?;
         std::fs::rename(&self.temp_path, &self.final_path).map_err(|error| {
-            format!("cannot move {temp} to {}: {error}", self.final_path.display())
+            format!(
+                "cannot move {temp} to {}: {error}",
+                self.final_path.display()
+            )
         })
     }
 }

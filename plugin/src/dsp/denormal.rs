@@ -94,7 +94,9 @@ impl Drop for FlushDenormals {
             // SAFETY: as in `enable`.
             unsafe { std::arch::asm!("mrs {}, fpcr", out(reg) fpcr, options(nomem, nostack)) };
             // SAFETY: clears the flush-to-zero bit we set.
-            unsafe { std::arch::asm!("msr fpcr, {}", in(reg) fpcr & !FPCR_FZ, options(nomem, nostack)) };
+            unsafe {
+                std::arch::asm!("msr fpcr, {}", in(reg) fpcr & !FPCR_FZ, options(nomem, nostack))
+            };
         }
     }
 }
@@ -109,11 +111,17 @@ mod tests {
     fn subnormal_results_flush_to_zero_only_inside_the_guard() {
         let tiny = black_box(f32::MIN_POSITIVE);
         let half = black_box(0.5f32);
-        assert!((tiny * half).is_subnormal(), "without the guard the result is subnormal");
+        assert!(
+            (tiny * half).is_subnormal(),
+            "without the guard the result is subnormal"
+        );
         {
             let _guard = FlushDenormals::enable();
             assert_eq!(black_box(tiny) * black_box(half), 0.0);
         }
-        assert!((black_box(tiny) * black_box(half)).is_subnormal(), "mode restored");
+        assert!(
+            (black_box(tiny) * black_box(half)).is_subnormal(),
+            "mode restored"
+        );
     }
 }

@@ -7,7 +7,7 @@
 /// A value that moves linearly to a new target over a fixed number of samples.
 #[derive(Debug, Clone)]
 pub struct LinearRamp {
-    /// Value produced by the last call to [`LinearRamp::next`], in the
+    /// Value produced by the last call to [`LinearRamp::advance`], in the
     /// parameter's own unit.
     current: f32,
     /// Where the ramp under way started, in the parameter's own unit.
@@ -76,7 +76,7 @@ impl LinearRamp {
 
     /// Advances one sample and returns the new value.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn advance(&mut self) -> f32 {
         if self.remaining > 0 {
             self.remaining -= 1;
             // Computed from the start rather than accumulated, so rounding
@@ -118,7 +118,7 @@ mod tests {
     fn reaches_target_exactly_after_ramp_samples() {
         let mut ramp = LinearRamp::new(0.0, 10);
         ramp.set_target(1.0);
-        let values: Vec<f32> = (0..12).map(|_| ramp.next()).collect();
+        let values: Vec<f32> = (0..12).map(|_| ramp.advance()).collect();
         for (i, value) in values.iter().take(9).enumerate() {
             assert!((value - (i + 1) as f32 * 0.1).abs() < 1e-6, "{i}: {value}");
         }
@@ -133,7 +133,7 @@ mod tests {
         ramp.set_target(24.0);
         let mut previous = ramp.value();
         for _ in 0..1000 {
-            let value = ramp.next();
+            let value = ramp.advance();
             // Each value is start + step·k, rounded once: the step between two
             // neighbours is off by at most two roundings near 24 (2 × 1.9e-6).
             assert!((value - previous).abs() <= 48.0 / 960.0 + 4e-6);
@@ -146,12 +146,12 @@ mod tests {
     fn retarget_mid_ramp_starts_from_current_value() {
         let mut ramp = LinearRamp::new(0.0, 4);
         ramp.set_target(4.0);
-        assert_eq!(ramp.next(), 1.0);
-        assert_eq!(ramp.next(), 2.0);
+        assert_eq!(ramp.advance(), 1.0);
+        assert_eq!(ramp.advance(), 2.0);
         ramp.set_target(0.0);
-        assert_eq!(ramp.next(), 1.5);
+        assert_eq!(ramp.advance(), 1.5);
         for _ in 0..3 {
-            ramp.next();
+            ramp.advance();
         }
         assert_eq!(ramp.value(), 0.0);
     }
@@ -160,11 +160,11 @@ mod tests {
     fn same_target_does_not_restart() {
         let mut ramp = LinearRamp::new(0.0, 4);
         ramp.set_target(1.0);
-        ramp.next();
+        ramp.advance();
         ramp.set_target(1.0);
-        ramp.next();
-        ramp.next();
-        assert_eq!(ramp.next(), 1.0);
+        ramp.advance();
+        ramp.advance();
+        assert_eq!(ramp.advance(), 1.0);
         assert!(ramp.is_settled());
     }
 

@@ -102,8 +102,9 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
             ));
             ui.separator();
             egui::Grid::new("controls").num_columns(2).show(ui, |ui| {
-                ui.label("Stem role")
-                    .on_hover_text("What this instance processes; decides the analysis expectations");
+                ui.label("Stem role").on_hover_text(
+                    "What this instance processes; decides the analysis expectations",
+                );
                 ui.add(ParamSlider::for_param(&self.params.role, &setter).with_width(180.0));
                 ui.end_row();
                 ui.label("Input trim")

@@ -3,7 +3,12 @@
 
 /// Deterministic test signal: per channel a sum of sines plus white noise
 /// (xorshift), peak below 0.9. Different content on each channel.
-pub fn test_signal(channels: usize, frames: usize, sample_rate_hz: f32, seed: u32) -> Vec<Vec<f32>> {
+pub fn test_signal(
+    channels: usize,
+    frames: usize,
+    sample_rate_hz: f32,
+    seed: u32,
+) -> Vec<Vec<f32>> {
     let mut state = seed.max(1);
     (0..channels)
         .map(|channel| {
