@@ -13,6 +13,7 @@ pub mod cli;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
+pub mod meter;
 pub mod params;
 pub mod role;
 pub mod shared;
