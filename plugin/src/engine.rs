@@ -3,7 +3,8 @@
 //!
 //! Signal flow per block: sanitise input (NaN/Inf → 0) → input trim →
 //! (processing modules) → output trim → bypass crossfade against the dry
-//! input, delayed by the engine's latency so the two stay aligned.
+//! input, delayed by the engine's latency so the two stay aligned → meters
+//! ([`Analyzer`]) on the output.
 //!
 //! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
 //! allocates, locks or blocks.
@@ -11,6 +12,7 @@
 use crate::dsp::db_to_gain;
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::smoothing::LinearRamp;
+use crate::meter::Analyzer;
 use crate::role::StemRole;
 
 /// Time a trim takes to reach a new value, in seconds.
@@ -20,6 +22,9 @@ pub const TRIM_RAMP_SECONDS: f32 = 0.020;
 pub const BYPASS_CROSSFADE_SECONDS: f32 = 0.010;
 /// Most channels the engine processes.
 pub const MAX_CHANNELS: usize = 2;
+/// Loudness history the engine's own analyzer keeps, seconds; the plugin
+/// copies new points out at every block, the CLI keeps its own analyzer.
+const ANALYZER_HISTORY_SECONDS: u32 = 2;
 
 /// What the user has set: plain values in the units named by each field.
 /// The plugin builds this from its parameters at every block, the CLI once
@@ -129,6 +134,8 @@ pub struct Engine {
     /// Per channel, the sanitised input of the current chunk (the dry signal
     /// the bypass crossfades to), `max_block` samples each.
     dry: Vec<Vec<f32>>,
+    /// Meters on the output.
+    analyzer: Analyzer,
 }
 
 impl Default for Engine {
@@ -152,6 +159,7 @@ impl Engine {
             bypass_mix: LinearRamp::new(0.0, 1),
             settle_on_next_block: true,
             dry: Vec::new(),
+            analyzer: Analyzer::new(48_000.0, 2, ANALYZER_HISTORY_SECONDS),
         };
         engine
             .prepare(48_000.0, 1024, 2)
@@ -188,6 +196,7 @@ impl Engine {
             sample_rate_hz,
         ));
         self.dry = vec![vec![0.0; max_block]; channels];
+        self.analyzer = Analyzer::new(sample_rate_hz, channels, ANALYZER_HISTORY_SECONDS);
         self.reset();
         Ok(())
     }
@@ -201,6 +210,7 @@ impl Engine {
         for channel in &mut self.dry {
             channel.fill(0.0);
         }
+        self.analyzer.reset();
         self.settle_on_next_block = true;
     }
 
@@ -275,6 +285,21 @@ impl Engine {
             self.process_chunk(&mut channels[..used], start, end);
             start = end;
         }
+        let mut output: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        for (view, channel) in output.iter_mut().zip(channels.iter()) {
+            *view = channel;
+        }
+        self.analyzer.process(&output[..used]);
+    }
+
+    /// The meters on the output.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// The meters on the output, to reset them.
+    pub fn analyzer_mut(&mut self) -> &mut Analyzer {
+        &mut self.analyzer
     }
 
     /// Processes samples `start..end` of every channel; `end - start` is at

@@ -31,6 +31,10 @@ pub struct StemMaster {
     editor_state: Arc<EguiEditorState>,
     /// Latency last reported to the host, in samples.
     reported_latency_samples: u32,
+    /// Meter hops (10 ms) already published to the editor.
+    published_hops: u64,
+    /// History points already copied to the editor's ring.
+    published_history_points: u64,
 }
 
 impl Default for StemMaster {
@@ -41,6 +45,8 @@ impl Default for StemMaster {
             shared: Arc::new(SharedState::default()),
             editor_state: editor::default_state(),
             reported_latency_samples: 0,
+            published_hops: 0,
+            published_history_points: 0,
         }
     }
 }
@@ -101,8 +107,7 @@ impl Plugin for StemMaster {
             nice_error!("cannot activate: {error}");
             return false;
         }
-        self.engine.set_settings(&self.params.engine_settings());
-        self.engine.reset();
+        self.reset();
         self.reported_latency_samples = self.engine.latency_samples();
         context.set_latency_samples(self.reported_latency_samples);
         self.shared
@@ -120,6 +125,9 @@ impl Plugin for StemMaster {
     fn reset(&mut self) {
         self.engine.set_settings(&self.params.engine_settings());
         self.engine.reset();
+        self.published_hops = 0;
+        self.published_history_points = 0;
+        self.shared.history.clear();
     }
 
     fn process(
@@ -128,11 +136,19 @@ impl Plugin for StemMaster {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        if self
+            .shared
+            .reset_statistics_requested
+            .swap(false, Ordering::Relaxed)
+        {
+            self.engine.analyzer_mut().reset_statistics();
+        }
         let channels = buffer.as_slice();
         SharedState::hold_peak(&self.shared.input_peak, block_peak(channels));
         self.engine.set_settings(&self.params.engine_settings());
         self.engine.process(channels);
         SharedState::hold_peak(&self.shared.output_peak, block_peak(channels));
+        self.publish_meters();
 
         let latency = self.engine.latency_samples();
         if latency != self.reported_latency_samples {
@@ -143,6 +159,37 @@ impl Plugin for StemMaster {
                 .store(latency, Ordering::Relaxed);
         }
         ProcessStatus::Normal
+    }
+}
+
+impl StemMaster {
+    /// Copies new meter readings, spectrum and history points to the shared
+    /// state, once per completed 10 ms meter hop. Never allocates.
+    fn publish_meters(&mut self) {
+        let analyzer = self.engine.analyzer();
+        if analyzer.hops_done() == self.published_hops {
+            return;
+        }
+        self.published_hops = analyzer.hops_done();
+        self.shared.meters.store(&analyzer.readings());
+        let spectrum = analyzer.spectrum().sixth_octave_db();
+        self.shared.spectrum_db.write(|bins| {
+            for (bin, value) in bins.iter_mut().zip(spectrum) {
+                *bin = *value;
+            }
+        });
+        let history = analyzer.history();
+        // Points older than the analyzer's own ring were lost only if one
+        // block spanned more than its capacity; start from what it holds.
+        let oldest = history.pushed() - history.len() as u64;
+        for index in self.published_history_points.max(oldest)..history.pushed() {
+            if let Some(point) = history.get(index) {
+                self.shared
+                    .history
+                    .push(point.momentary_lufs, point.short_term_lufs);
+            }
+        }
+        self.published_history_points = history.pushed();
     }
 }
 

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::params::{self, ParamKind, StemMasterParams};
 use crate::role::StemRole;
 
+mod analyze;
+mod json;
 mod render;
 pub mod wav;
 
@@ -25,13 +27,25 @@ pub const HELP: &str = "\
 stem-master — Stem Master's processing engine, offline, on WAV files
 
 USAGE:
+    stem-master analyze IN.wav [--json] [--timeline]
     stem-master render IN.wav -o OUT.wav [OPTIONS]
     stem-master params
     stem-master --help | --version
 
 COMMANDS:
+    analyze   Measure IN.wav: loudness (EBU R128 / ITU-R BS.1770-5: integrated,
+              max momentary and short-term, loudness range), true peak,
+              sample peak, PLR, and stereo figures (correlation, low-band
+              correlation, balance, side-to-mid ratio, mono fold-down loss).
     render    Process IN.wav exactly as the plugin would and write OUT.wav.
     params    List every parameter ID with its range, unit and default.
+
+ANALYZE OPTIONS:
+    --json                 Print one JSON object instead of a table. Values
+                           that do not exist (silence below the gate, stereo
+                           figures of a mono file) are null.
+    --timeline             Add momentary and short-term loudness every 100 ms
+                           (JSON: \"timeline\"; table: one line per second).
 
 RENDER OPTIONS:
     -o, --output PATH      Where to write (required). Written to a hidden
@@ -92,6 +106,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
                 Ok(())
             }
         }
+        Some("analyze") => parse_analyze(&args[1..]).and_then(|options| match options {
+            None => {
+                let _ = out.write_all(HELP.as_bytes());
+                Ok(())
+            }
+            Some(options) => analyze::analyze(&options, out),
+        }),
         Some("render") => RenderOptions::parse(&args[1..]).and_then(|options| {
             if options.help {
                 let _ = out.write_all(HELP.as_bytes());
@@ -259,6 +280,36 @@ impl RenderOptions {
             help,
         })
     }
+}
+
+/// Parses `analyze`'s arguments; `None` means `--help`.
+fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Failure> {
+    let mut input = None;
+    let mut json = false;
+    let mut timeline = false;
+    for arg in args {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--json" => json = true,
+            "--timeline" => timeline = true,
+            flag if flag.starts_with('-') && flag != "-" => {
+                return Err(Failure::usage(format!("unknown option '{flag}' (try --help)")))
+            }
+            path => {
+                if input.replace(PathBuf::from(path)).is_some() {
+                    return Err(Failure::usage(format!(
+                        "analyze takes one input file; '{path}' is a second one"
+                    )));
+                }
+            }
+        }
+    }
+    let input = input.ok_or_else(|| Failure::usage("analyze needs an input file".into()))?;
+    Ok(Some(analyze::AnalyzeOptions {
+        input,
+        json,
+        timeline,
+    }))
 }
 
 fn print_params(out: &mut dyn Write) {

@@ -1,6 +1,7 @@
 //! Signal processing on plain slices. Nothing here knows about the plugin
 //! framework or the editor.
 
+pub mod biquad;
 pub mod denormal;
 pub mod smoothing;
 

@@ -13,12 +13,13 @@ use crate::dsp::gain_to_db;
 use crate::params::StemMasterParams;
 use crate::shared::SharedState;
 
+mod loudness_panel;
 mod meter_bar;
 
 use meter_bar::{PeakBallistics, PEAK_METER_FLOOR_DB};
 
 /// Default window size, in logical pixels.
-const DEFAULT_SIZE: (u32, u32) = (520, 360);
+const DEFAULT_SIZE: (u32, u32) = (560, 560);
 
 /// The editor's initial window state.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -123,6 +124,8 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
             ui.separator();
             meter_bar::show(ui, "In", self.input_meter.displayed_db());
             meter_bar::show(ui, "Out", self.output_meter.displayed_db());
+            ui.separator();
+            loudness_panel::show(ui, &self.shared);
         });
         if self.input_meter.displayed_db() > PEAK_METER_FLOOR_DB
             || self.output_meter.displayed_db() > PEAK_METER_FLOOR_DB

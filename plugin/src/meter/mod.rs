@@ -3,6 +3,12 @@
 //! the plugin framework. Everything allocates in its constructor and never
 //! while processing.
 
+pub mod analyzer;
+pub mod history;
+pub mod k_weighting;
+pub mod loudness;
 pub mod spectrum;
 pub mod stereo;
 pub mod true_peak;
+
+pub use analyzer::{Analyzer, AnalyzerReadings};

@@ -1,0 +1,139 @@
+//! The K-weighting filter of ITU-R BS.1770-5 (Annex 1): a high-shelf
+//! ("stage 1", head acoustics) followed by a high-pass ("RLB", stage 2).
+//!
+//! BS.1770 gives coefficients for 48 kHz only. For any other rate they are
+//! derived from the analogue prototypes by the bilinear transform with the
+//! prototype parameters libebur128 established (they reproduce the 48 kHz
+//! table to 1e-9), so every sample rate gets the same response.
+
+use crate::dsp::biquad::{BiquadCoefficients, BiquadState};
+
+/// Stage 1 (high shelf): centre frequency in Hz, gain in dB, Q.
+const SHELF_HZ: f64 = 1681.974450955533;
+const SHELF_GAIN_DB: f64 = 3.999843853973347;
+const SHELF_Q: f64 = 0.7071752369554196;
+/// Stage 2 (high-pass): corner frequency in Hz and Q.
+const HIGH_PASS_HZ: f64 = 38.13547087602444;
+const HIGH_PASS_Q: f64 = 0.5003270373238773;
+
+/// The two K-weighting sections for one sample rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KWeightingCoefficients {
+    /// Stage 1, the high shelf.
+    pub shelf: BiquadCoefficients,
+    /// Stage 2, the high-pass.
+    pub high_pass: BiquadCoefficients,
+}
+
+impl KWeightingCoefficients {
+    /// Coefficients for `sample_rate_hz`.
+    pub fn new(sample_rate_hz: f64) -> Self {
+        let k = (std::f64::consts::PI * SHELF_HZ / sample_rate_hz).tan();
+        let vh = 10f64.powf(SHELF_GAIN_DB / 20.0);
+        let vb = vh.powf(0.4996667741545416);
+        let a0 = 1.0 + k / SHELF_Q + k * k;
+        let shelf = BiquadCoefficients {
+            b0: (vh + vb * k / SHELF_Q + k * k) / a0,
+            b1: 2.0 * (k * k - vh) / a0,
+            b2: (vh - vb * k / SHELF_Q + k * k) / a0,
+            a1: 2.0 * (k * k - 1.0) / a0,
+            a2: (1.0 - k / SHELF_Q + k * k) / a0,
+        };
+        let k = (std::f64::consts::PI * HIGH_PASS_HZ / sample_rate_hz).tan();
+        let a0 = 1.0 + k / HIGH_PASS_Q + k * k;
+        let high_pass = BiquadCoefficients {
+            b0: 1.0,
+            b1: -2.0,
+            b2: 1.0,
+            a1: 2.0 * (k * k - 1.0) / a0,
+            a2: (1.0 - k / HIGH_PASS_Q + k * k) / a0,
+        };
+        Self { shelf, high_pass }
+    }
+
+    /// Response of both stages at `frequency_hz`, in dB.
+    pub fn response_db(&self, frequency_hz: f64, sample_rate_hz: f64) -> f64 {
+        20.0 * (self.shelf.magnitude_at(frequency_hz, sample_rate_hz)
+            * self.high_pass.magnitude_at(frequency_hz, sample_rate_hz))
+        .log10()
+    }
+}
+
+/// K-weighting state of one channel.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KWeightingFilter {
+    shelf: BiquadState,
+    high_pass: BiquadState,
+}
+
+impl KWeightingFilter {
+    /// Filters `input` and returns the sum of the squared K-weighted samples.
+    /// Non-finite samples count as silence.
+    #[inline]
+    pub fn sum_of_squares(&mut self, c: &KWeightingCoefficients, input: &[f32]) -> f64 {
+        let mut sum = 0.0;
+        for &x in input {
+            let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+            let y = self.high_pass.process(&c.high_pass, self.shelf.process(&c.shelf, x));
+            sum += y * y;
+        }
+        // A denormal or runaway state cannot arise from finite input of
+        // audio level, but a state that went non-finite would stay so.
+        if !sum.is_finite() {
+            self.reset();
+            return 0.0;
+        }
+        sum
+    }
+
+    /// Clears the filter state.
+    pub fn reset(&mut self) {
+        self.shelf.reset();
+        self.high_pass.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// BS.1770-5 Table 1 and Table 2 (48 kHz).
+    #[test]
+    fn matches_the_48_khz_table() {
+        let c = KWeightingCoefficients::new(48_000.0);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(c.shelf.b0, 1.53512485958697));
+        assert!(close(c.shelf.b1, -2.69169618940638));
+        assert!(close(c.shelf.b2, 1.19839281085285));
+        assert!(close(c.shelf.a1, -1.69065929318241));
+        assert!(close(c.shelf.a2, 0.73248077421585));
+        assert!(close(c.high_pass.a1, -1.99004745483398));
+        assert!(close(c.high_pass.a2, 0.99007225036621));
+    }
+
+    /// The response is the same curve at every rate: +4 dB shelf above
+    /// ~2 kHz, ≈0 dB at 1 kHz (+0.7), high-pass −3 dB near 38 Hz region.
+    #[test]
+    fn response_is_rate_independent() {
+        let reference = KWeightingCoefficients::new(48_000.0);
+        for rate in [22_050.0, 44_100.0, 96_000.0, 192_000.0, 384_000.0] {
+            let c = KWeightingCoefficients::new(rate);
+            for f in [20.0, 50.0, 100.0, 1000.0, 2000.0, 5000.0, 10_000.0] {
+                let a = c.response_db(f, rate);
+                let b = reference.response_db(f, 48_000.0);
+                // The bilinear transform warps the shelf more the closer it
+                // sits to Nyquist: at 22.05 kHz the curve is 0.05 dB off
+                // already at 20 Hz–1 kHz and drifts further above 5 kHz;
+                // from 44.1 kHz on the curves agree within 0.05 dB.
+                let tolerance = match (rate < 44_100.0, f <= 5000.0) {
+                    (false, _) => 0.05,
+                    (true, true) => 0.1,
+                    (true, false) => 0.6,
+                };
+                assert!((a - b).abs() < tolerance, "{rate} Hz at {f}: {a} vs {b}");
+            }
+        }
+        let at_1k = reference.response_db(997.0, 48_000.0);
+        assert!((at_1k - 0.69).abs() < 0.02, "{at_1k}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The one type that carries data between the audio thread, the editor and
+//! the host: atomics for single values, a wait-free triple buffer for arrays
+//! and an atomic ring for the loudness history. No side ever waits.
+
+use atomic_float::AtomicF32;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+mod history_ring;
+mod triple_buffer;
+
+pub use history_ring::HistoryRing;
+pub use triple_buffer::TripleBuffer;
+
+use crate::meter::AnalyzerReadings;
+
+/// Loudness history the editor can show, seconds (20 minutes).
+pub const HISTORY_SECONDS: usize = 20 * 60;
+/// Bins of the display spectrum (1/6 octave, 20 Hz to 20 kHz).
+pub const SPECTRUM_BINS: usize = 60;
+
+/// A scalar reading that may be missing: stored as NaN when absent.
+#[derive(Debug)]
+pub struct OptionalF32(AtomicF32);
+
+impl OptionalF32 {
+    fn new() -> Self {
+        Self(AtomicF32::new(f32::NAN))
+    }
+
+    /// Stores a value (audio thread).
+    #[inline]
+    pub fn store(&self, value: Option<f64>) {
+        let value = value.filter(|v| v.is_finite()).map_or(f32::NAN, |v| v as f32);
+        self.0.store(value, Ordering::Relaxed);
+    }
+
+    /// The value, if there is one.
+    #[inline]
+    pub fn load(&self) -> Option<f32> {
+        let value = self.0.load(Ordering::Relaxed);
+        (!value.is_nan()).then_some(value)
+    }
+}
+
+/// Meter readings as the editor sees them. Units as in [`AnalyzerReadings`].
+#[derive(Debug)]
+pub struct MeterValues {
+    /// Momentary loudness, LUFS.
+    pub momentary_lufs: OptionalF32,
+    /// Short-term loudness, LUFS.
+    pub short_term_lufs: OptionalF32,
+    /// Integrated loudness since the last reset, LUFS.
+    pub integrated_lufs: OptionalF32,
+    /// Loudness range since the last reset, LU.
+    pub range_lu: OptionalF32,
+    /// Highest momentary loudness since the last reset, LUFS.
+    pub momentary_max_lufs: OptionalF32,
+    /// Highest short-term loudness since the last reset, LUFS.
+    pub short_term_max_lufs: OptionalF32,
+    /// Highest true peak since the last reset, dBTP.
+    pub true_peak_max_dbtp: OptionalF32,
+    /// Highest true peak of the last 3 s, dBTP.
+    pub true_peak_recent_dbtp: OptionalF32,
+    /// Highest sample peak since the last reset, dBFS.
+    pub sample_peak_max_dbfs: OptionalF32,
+    /// Peak-to-loudness ratio, dB.
+    pub plr_db: OptionalF32,
+    /// Peak-to-short-term-loudness ratio, dB.
+    pub psr_db: OptionalF32,
+    /// Phase correlation of the last ~300 ms, −1..=1.
+    pub correlation: OptionalF32,
+    /// Phase correlation below 150 Hz, −1..=1.
+    pub low_band_correlation: OptionalF32,
+}
+
+impl MeterValues {
+    fn new() -> Self {
+        Self {
+            momentary_lufs: OptionalF32::new(),
+            short_term_lufs: OptionalF32::new(),
+            integrated_lufs: OptionalF32::new(),
+            range_lu: OptionalF32::new(),
+            momentary_max_lufs: OptionalF32::new(),
+            short_term_max_lufs: OptionalF32::new(),
+            true_peak_max_dbtp: OptionalF32::new(),
+            true_peak_recent_dbtp: OptionalF32::new(),
+            sample_peak_max_dbfs: OptionalF32::new(),
+            plr_db: OptionalF32::new(),
+            psr_db: OptionalF32::new(),
+            correlation: OptionalF32::new(),
+            low_band_correlation: OptionalF32::new(),
+        }
+    }
+
+    /// Publishes a full set of readings (audio thread).
+    pub fn store(&self, r: &AnalyzerReadings) {
+        let l = &r.loudness;
+        self.momentary_lufs.store(l.momentary_lufs);
+        self.short_term_lufs.store(l.short_term_lufs);
+        self.integrated_lufs.store(l.integrated_lufs);
+        self.range_lu.store(l.range_lu);
+        self.momentary_max_lufs.store(l.momentary_max_lufs);
+        self.short_term_max_lufs.store(l.short_term_max_lufs);
+        self.true_peak_max_dbtp.store(r.true_peak_max_dbtp);
+        self.true_peak_recent_dbtp.store(r.true_peak_recent_dbtp);
+        self.sample_peak_max_dbfs.store(r.sample_peak_max_dbfs);
+        self.plr_db.store(r.plr_db);
+        self.psr_db.store(r.psr_db);
+        self.correlation.store(r.correlation.map(f64::from));
+        self.low_band_correlation.store(r.low_band_correlation.map(f64::from));
+    }
+}
+
+/// Values the audio thread publishes for the editor, and requests the
+/// editor makes of the audio thread.
+pub struct SharedState {
+    /// Sample rate of the running engine, in Hz (0 before activation).
+    pub sample_rate_hz: AtomicF32,
+    /// Channels being processed (0 before activation).
+    pub channels: AtomicU32,
+    /// Latency reported to the host, in samples.
+    pub latency_samples: AtomicU32,
+    /// Largest absolute input sample since the editor last took it, linear
+    /// full scale (1.0 = 0 dBFS). The editor resets it with `take_peak`.
+    pub input_peak: AtomicF32,
+    /// Largest absolute output sample since the editor last took it.
+    pub output_peak: AtomicF32,
+    /// Loudness, peak and correlation readings of the output.
+    pub meters: MeterValues,
+    /// Live 1/6-octave spectrum of the output, dB (a full-scale sine reads
+    /// 0 dB in its bin).
+    pub spectrum_db: TripleBuffer<[f32; SPECTRUM_BINS]>,
+    /// Momentary and short-term loudness every 100 ms, LUFS.
+    pub history: HistoryRing,
+    /// Set by the editor's reset button; the audio thread clears integrated
+    /// loudness, loudness range and maxima, then clears this flag.
+    pub reset_statistics_requested: AtomicBool,
+}
+
+impl Default for SharedState {
+    fn default() -> Self {
+        Self {
+            sample_rate_hz: AtomicF32::new(0.0),
+            channels: AtomicU32::new(0),
+            latency_samples: AtomicU32::new(0),
+            input_peak: AtomicF32::new(0.0),
+            output_peak: AtomicF32::new(0.0),
+            meters: MeterValues::new(),
+            spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
+            history: HistoryRing::new(HISTORY_SECONDS * 10),
+            reset_statistics_requested: AtomicBool::new(false),
+        }
+    }
+}
+
+impl SharedState {
+    /// Raises a held peak to `peak` if it is higher (lock-free max).
+    #[inline]
+    pub fn hold_peak(held: &AtomicF32, peak: f32) {
+        let mut current = held.load(Ordering::Relaxed);
+        while peak > current {
+            match held.compare_exchange_weak(current, peak, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Takes a held peak and starts a new hold period.
+    pub fn take_peak(held: &AtomicF32) -> f32 {
+        held.swap(0.0, Ordering::Relaxed)
+    }
+}
+
+/// Largest absolute sample over all channels; non-finite samples are skipped.
+#[inline]
+pub fn block_peak(channels: &[&mut [f32]]) -> f32 {
+    channels
+        .iter()
+        .flat_map(|channel| channel.iter())
+        .filter(|sample| sample.is_finite())
+        .fold(0.0f32, |peak, sample| peak.max(sample.abs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peaks_hold_the_maximum_until_taken() {
+        let shared = SharedState::default();
+        SharedState::hold_peak(&shared.output_peak, 0.25);
+        SharedState::hold_peak(&shared.output_peak, 0.5);
+        SharedState::hold_peak(&shared.output_peak, 0.125);
+        assert_eq!(SharedState::take_peak(&shared.output_peak), 0.5);
+        assert_eq!(SharedState::take_peak(&shared.output_peak), 0.0);
+    }
+
+    #[test]
+    fn block_peak_ignores_non_finite_samples() {
+        let mut left = [0.1, -0.7, f32::NAN];
+        let mut right = [f32::INFINITY, 0.2, -0.3];
+        assert_eq!(block_peak(&[&mut left, &mut right]), 0.7);
+    }
+
+    #[test]
+    fn missing_readings_round_trip_as_none() {
+        let value = OptionalF32::new();
+        assert_eq!(value.load(), None);
+        value.store(Some(-23.5));
+        assert_eq!(value.load(), Some(-23.5));
+        value.store(Some(f64::NEG_INFINITY));
+        assert_eq!(value.load(), None);
+    }
+}

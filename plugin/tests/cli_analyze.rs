@@ -1,0 +1,207 @@
+//! `stem-master analyze` as a user runs it: the table, the JSON shape,
+//! nulls for values that do not exist, the timeline, and bad input.
+
+use hound::{SampleFormat, WavSpec, WavWriter};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stem_master(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stem-master"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-analyze").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes planar audio as 32-bit float WAV.
+fn write_wav(path: &Path, audio: &[Vec<f32>], rate: u32) {
+    let spec = WavSpec {
+        channels: audio.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: SampleFormat::Float,
+    };
+    let mut writer = WavWriter::create(path, spec).unwrap();
+    for n in 0..audio[0].len() {
+        for channel in audio {
+            writer.write_sample(channel[n]).unwrap();
+        }
+    }
+    writer.finalize().unwrap();
+}
+
+/// A 1 kHz sine at `peak_dbfs`, `seconds` long.
+fn sine(peak_dbfs: f64, seconds: f64, rate: u32) -> Vec<f32> {
+    let amplitude = 10f64.powf(peak_dbfs / 20.0);
+    (0..(seconds * f64::from(rate)) as usize)
+        .map(|n| (amplitude * (std::f64::consts::TAU * 1000.0 * n as f64 / f64::from(rate)).sin()) as f32)
+        .collect()
+}
+
+fn analyze_json(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", path.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let output = stem_master(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+fn number(value: &Value, path: &str) -> f64 {
+    value
+        .pointer(path)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("{path} is a number in {value}"))
+}
+
+#[test]
+fn json_has_the_documented_shape_and_values() {
+    let dir = scratch("shape");
+    let path = dir.join("tone.wav");
+    let tone = sine(-23.0, 10.0, 48_000);
+    write_wav(&path, &[tone.clone(), tone], 48_000);
+    let report = analyze_json(&path, &[]);
+
+    let keys = |path: &str| -> Vec<String> {
+        let object = if path.is_empty() { &report } else { report.pointer(path).unwrap() };
+        object.as_object().unwrap().keys().cloned().collect()
+    };
+    for key in ["file", "sample_rate", "channels", "duration_s", "loudness", "stereo"] {
+        assert!(keys("").contains(&key.to_string()), "top-level {key}");
+    }
+    for key in [
+        "integrated_lufs",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+        "lra_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "plr_db",
+    ] {
+        assert!(keys("/loudness").contains(&key.to_string()), "loudness.{key}");
+    }
+    for key in ["correlation", "low_band_correlation", "balance_db", "side_to_mid_db", "mono_loss_db"] {
+        assert!(keys("/stereo").contains(&key.to_string()), "stereo.{key}");
+    }
+    assert!(report.get("timeline").is_none(), "timeline only when asked");
+    assert_eq!(report["file"], path.to_str().unwrap());
+    assert_eq!(report["sample_rate"], 48_000);
+    assert_eq!(report["channels"], 2);
+    assert!((number(&report, "/duration_s") - 10.0).abs() < 1e-3);
+
+    // A stereo in-phase 1 kHz tone at −23 dBFS: −22.993 LUFS (BS.1770),
+    // true and sample peak −23 dB, PLR 0, correlation +1, balance 0, no
+    // side signal, no mono loss.
+    assert!((number(&report, "/loudness/integrated_lufs") + 22.993).abs() < 0.01);
+    assert!((number(&report, "/loudness/momentary_max_lufs") + 22.993).abs() < 0.01);
+    assert!((number(&report, "/loudness/short_term_max_lufs") + 22.993).abs() < 0.01);
+    assert!(number(&report, "/loudness/lra_lu").abs() < 0.05);
+    assert!((number(&report, "/loudness/true_peak_dbtp") + 23.0).abs() < 0.05);
+    assert!((number(&report, "/loudness/sample_peak_dbfs") + 23.0).abs() < 0.01);
+    assert!(number(&report, "/loudness/plr_db").abs() < 0.05);
+    assert!((number(&report, "/stereo/correlation") - 1.0).abs() < 1e-4);
+    assert!((number(&report, "/stereo/low_band_correlation") - 1.0).abs() < 1e-3);
+    assert!(number(&report, "/stereo/balance_db").abs() < 1e-3);
+    assert!(number(&report, "/stereo/mono_loss_db").abs() < 1e-3);
+}
+
+#[test]
+fn values_that_do_not_exist_are_null() {
+    let dir = scratch("nulls");
+    let silence = dir.join("silence.wav");
+    write_wav(&silence, &[vec![0.0; 96_000], vec![0.0; 96_000]], 48_000);
+    let report = analyze_json(&silence, &[]);
+    for key in ["integrated_lufs", "momentary_max_lufs", "short_term_max_lufs", "lra_lu", "true_peak_dbtp", "sample_peak_dbfs", "plr_db"] {
+        assert!(report["loudness"][key].is_null(), "silence: loudness.{key} = {}", report["loudness"][key]);
+    }
+    for key in ["correlation", "low_band_correlation", "balance_db", "side_to_mid_db", "mono_loss_db"] {
+        assert!(report["stereo"][key].is_null(), "silence: stereo.{key}");
+    }
+
+    let mono = dir.join("mono.wav");
+    write_wav(&mono, &[sine(-20.0, 5.0, 44_100)], 44_100);
+    let report = analyze_json(&mono, &[]);
+    assert_eq!(report["channels"], 1);
+    assert!(report["loudness"]["integrated_lufs"].is_number());
+    for key in ["correlation", "low_band_correlation", "balance_db", "side_to_mid_db", "mono_loss_db"] {
+        assert!(report["stereo"][key].is_null(), "mono: stereo.{key}");
+    }
+
+    // Shorter than 3 s: no short-term maximum and no loudness range exist.
+    let short = dir.join("short.wav");
+    let tone = sine(-20.0, 1.0, 48_000);
+    write_wav(&short, &[tone.clone(), tone], 48_000);
+    let report = analyze_json(&short, &[]);
+    assert!(report["loudness"]["short_term_max_lufs"].is_null());
+    assert!(report["loudness"]["lra_lu"].is_null());
+    assert!(report["loudness"]["momentary_max_lufs"].is_number());
+}
+
+#[test]
+fn timeline_has_a_point_every_100_ms() {
+    let dir = scratch("timeline");
+    let path = dir.join("steps.wav");
+    let mut signal = sine(-30.0, 5.0, 48_000);
+    signal.extend(sine(-20.0, 5.0, 48_000));
+    write_wav(&path, &[signal.clone(), signal], 48_000);
+    let report = analyze_json(&path, &["--timeline"]);
+    let timeline = &report["timeline"];
+    assert!((number(&report, "/timeline/hop_s") - 0.1).abs() < 1e-9);
+    let momentary = timeline["momentary_lufs"].as_array().unwrap();
+    let short_term = timeline["short_term_lufs"].as_array().unwrap();
+    assert_eq!(momentary.len(), 100);
+    assert_eq!(short_term.len(), 100);
+    // At 4.9 s the momentary window holds only the −30 dBFS part, at 9.9 s
+    // only the −20 dBFS part; short-term likewise at 4.9 and 9.9 s.
+    let at = |series: &[Value], i: usize| series[i].as_f64().unwrap();
+    assert!((at(momentary, 48) + 29.993).abs() < 0.01);
+    assert!((at(momentary, 98) + 19.993).abs() < 0.01);
+    assert!((at(short_term, 48) + 29.993).abs() < 0.01);
+    assert!((at(short_term, 99) + 19.993).abs() < 0.01);
+
+    let table = stem_master(&["analyze", path.to_str().unwrap(), "--timeline"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("integrated"), "{text}");
+    // One timeline row per second of the 10 s file.
+    let rows = text.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains("s  ")).count();
+    assert_eq!(rows, 10, "{text}");
+}
+
+#[test]
+fn table_lists_the_main_figures() {
+    let dir = scratch("table");
+    let path = dir.join("tone.wav");
+    let tone = sine(-23.0, 4.0, 48_000);
+    write_wav(&path, &[tone.clone(), tone], 48_000);
+    let output = stem_master(&["analyze", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    for needle in ["integrated", "-23.0 LUFS", "true peak", "dBTP", "loudness range", "correlation", "mono loss"] {
+        assert!(text.contains(needle), "{needle} in:\n{text}");
+    }
+}
+
+#[test]
+fn bad_input_fails_with_one_line_and_status_2() {
+    let dir = scratch("bad");
+    let garbage = dir.join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF....WAVEjunk").unwrap();
+    for args in [
+        vec!["analyze", garbage.to_str().unwrap()],
+        vec!["analyze", dir.join("missing.wav").to_str().unwrap(), "--json"],
+        vec!["analyze"],
+        vec!["analyze", garbage.to_str().unwrap(), "--bogus"],
+    ] {
+        let output = stem_master(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
