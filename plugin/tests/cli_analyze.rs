@@ -14,7 +14,9 @@ fn stem_master(args: &[&str]) -> Output {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-analyze").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-analyze")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -41,7 +43,9 @@ fn write_wav(path: &Path, audio: &[Vec<f32>], rate: u32) {
 fn sine(peak_dbfs: f64, seconds: f64, rate: u32) -> Vec<f32> {
     let amplitude = 10f64.powf(peak_dbfs / 20.0);
     (0..(seconds * f64::from(rate)) as usize)
-        .map(|n| (amplitude * (std::f64::consts::TAU * 1000.0 * n as f64 / f64::from(rate)).sin()) as f32)
+        .map(|n| {
+            (amplitude * (std::f64::consts::TAU * 1000.0 * n as f64 / f64::from(rate)).sin()) as f32
+        })
         .collect()
 }
 
@@ -49,7 +53,12 @@ fn analyze_json(path: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["analyze", path.to_str().unwrap(), "--json"];
     args.extend_from_slice(extra);
     let output = stem_master(&args);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("valid JSON")
 }
 
@@ -69,10 +78,21 @@ fn json_has_the_documented_shape_and_values() {
     let report = analyze_json(&path, &[]);
 
     let keys = |path: &str| -> Vec<String> {
-        let object = if path.is_empty() { &report } else { report.pointer(path).unwrap() };
+        let object = if path.is_empty() {
+            &report
+        } else {
+            report.pointer(path).unwrap()
+        };
         object.as_object().unwrap().keys().cloned().collect()
     };
-    for key in ["file", "sample_rate", "channels", "duration_s", "loudness", "stereo"] {
+    for key in [
+        "file",
+        "sample_rate",
+        "channels",
+        "duration_s",
+        "loudness",
+        "stereo",
+    ] {
         assert!(keys("").contains(&key.to_string()), "top-level {key}");
     }
     for key in [
@@ -84,9 +104,18 @@ fn json_has_the_documented_shape_and_values() {
         "sample_peak_dbfs",
         "plr_db",
     ] {
-        assert!(keys("/loudness").contains(&key.to_string()), "loudness.{key}");
+        assert!(
+            keys("/loudness").contains(&key.to_string()),
+            "loudness.{key}"
+        );
     }
-    for key in ["correlation", "low_band_correlation", "balance_db", "side_to_mid_db", "mono_loss_db"] {
+    for key in [
+        "correlation",
+        "low_band_correlation",
+        "balance_db",
+        "side_to_mid_db",
+        "mono_loss_db",
+    ] {
         assert!(keys("/stereo").contains(&key.to_string()), "stereo.{key}");
     }
     assert!(report.get("timeline").is_none(), "timeline only when asked");
@@ -117,10 +146,28 @@ fn values_that_do_not_exist_are_null() {
     let silence = dir.join("silence.wav");
     write_wav(&silence, &[vec![0.0; 96_000], vec![0.0; 96_000]], 48_000);
     let report = analyze_json(&silence, &[]);
-    for key in ["integrated_lufs", "momentary_max_lufs", "short_term_max_lufs", "lra_lu", "true_peak_dbtp", "sample_peak_dbfs", "plr_db"] {
-        assert!(report["loudness"][key].is_null(), "silence: loudness.{key} = {}", report["loudness"][key]);
+    for key in [
+        "integrated_lufs",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+        "lra_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "plr_db",
+    ] {
+        assert!(
+            report["loudness"][key].is_null(),
+            "silence: loudness.{key} = {}",
+            report["loudness"][key]
+        );
     }
-    for key in ["correlation", "low_band_correlation", "balance_db", "side_to_mid_db", "mono_loss_db"] {
+    for key in [
+        "correlation",
+        "low_band_correlation",
+        "balance_db",
+        "side_to_mid_db",
+        "mono_loss_db",
+    ] {
         assert!(report["stereo"][key].is_null(), "silence: stereo.{key}");
     }
 
@@ -129,7 +176,13 @@ fn values_that_do_not_exist_are_null() {
     let report = analyze_json(&mono, &[]);
     assert_eq!(report["channels"], 1);
     assert!(report["loudness"]["integrated_lufs"].is_number());
-    for key in ["correlation", "low_band_correlation", "balance_db", "side_to_mid_db", "mono_loss_db"] {
+    for key in [
+        "correlation",
+        "low_band_correlation",
+        "balance_db",
+        "side_to_mid_db",
+        "mono_loss_db",
+    ] {
         assert!(report["stereo"][key].is_null(), "mono: stereo.{key}");
     }
 
@@ -169,7 +222,10 @@ fn timeline_has_a_point_every_100_ms() {
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(text.contains("integrated"), "{text}");
     // One timeline row per second of the 10 s file.
-    let rows = text.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains("s  ")).count();
+    let rows = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains("s  "))
+        .count();
     assert_eq!(rows, 10, "{text}");
 }
 
@@ -182,7 +238,15 @@ fn table_lists_the_main_figures() {
     let output = stem_master(&["analyze", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
-    for needle in ["integrated", "-23.0 LUFS", "true peak", "dBTP", "loudness range", "correlation", "mono loss"] {
+    for needle in [
+        "integrated",
+        "-23.0 LUFS",
+        "true peak",
+        "dBTP",
+        "loudness range",
+        "correlation",
+        "mono loss",
+    ] {
         assert!(text.contains(needle), "{needle} in:\n{text}");
     }
 }
@@ -194,7 +258,11 @@ fn bad_input_fails_with_one_line_and_status_2() {
     std::fs::write(&garbage, b"RIFF....WAVEjunk").unwrap();
     for args in [
         vec!["analyze", garbage.to_str().unwrap()],
-        vec!["analyze", dir.join("missing.wav").to_str().unwrap(), "--json"],
+        vec![
+            "analyze",
+            dir.join("missing.wav").to_str().unwrap(),
+            "--json",
+        ],
         vec!["analyze"],
         vec!["analyze", garbage.to_str().unwrap(), "--bogus"],
     ] {

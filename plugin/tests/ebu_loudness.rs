@@ -21,7 +21,8 @@ fn ebu_folder() -> PathBuf {
 /// Reads an official test file as planar f32 and its sample rate.
 fn read_ebu(name: &str) -> (Vec<Vec<f32>>, f32) {
     let path = ebu_folder().join(name);
-    let mut reader = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let spec = reader.spec();
     let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
     let channels = usize::from(spec.channels);
@@ -56,7 +57,10 @@ fn per_hop(signal: &[Vec<f32>], rate: f32) -> (Vec<(f64, f64)>, Analyzer) {
 
 fn assert_within(value: Option<f64>, expected: f64, tolerance: f64, what: &str) {
     let value = value.unwrap_or_else(|| panic!("{what}: no value"));
-    assert!((value - expected).abs() <= tolerance, "{what}: {value:.3}, expected {expected} ±{tolerance}");
+    assert!(
+        (value - expected).abs() <= tolerance,
+        "{what}: {value:.3}, expected {expected} ±{tolerance}"
+    );
 }
 
 /// A sine of `frequency` Hz at `peak_dbfs` for `seconds`, phase continuous
@@ -78,7 +82,10 @@ fn sequence(segments: &[(Option<f64>, f64)], rate: f32, channels: usize) -> Vec<
         let offset = signal.len();
         match level {
             Some(db) => signal.extend(tone(1000.0, db, seconds, rate, offset)),
-            None => signal.extend(std::iter::repeat_n(0.0, (seconds * f64::from(rate)).round() as usize)),
+            None => signal.extend(std::iter::repeat_n(
+                0.0,
+                (seconds * f64::from(rate)).round() as usize,
+            )),
         }
     }
     vec![signal; channels]
@@ -92,7 +99,10 @@ const RATES: [f32; 3] = [48_000.0, 44_100.0, 96_000.0];
 
 #[test]
 fn official_files_1_and_2_read_steady_m_s_and_i() {
-    for (name, expected) in [("seq-3341-1-16bit.wav", -23.0), ("seq-3341-2-16bit.wav", -33.0)] {
+    for (name, expected) in [
+        ("seq-3341-1-16bit.wav", -23.0),
+        ("seq-3341-2-16bit.wav", -33.0),
+    ] {
         let (signal, rate) = read_ebu(name);
         let (series, analyzer) = per_hop(&signal, rate);
         let l = analyzer.readings().loudness;
@@ -116,7 +126,12 @@ fn official_files_10_max_short_term() {
         let name = format!("seq-3341-10-{i}-24bit.wav");
         let (signal, rate) = read_ebu(&name);
         let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(analyzer.readings().loudness.short_term_max_lufs, -23.0, 0.1, &name);
+        assert_within(
+            analyzer.readings().loudness.short_term_max_lufs,
+            -23.0,
+            0.1,
+            &name,
+        );
     }
 }
 
@@ -135,13 +150,28 @@ fn official_files_13_max_momentary() {
         let name = format!("seq-3341-13-{i}-24bit.wav");
         let (signal, rate) = read_ebu(&name);
         let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(analyzer.readings().loudness.momentary_max_lufs, -23.0, 0.1, &name);
+        assert_within(
+            analyzer.readings().loudness.momentary_max_lufs,
+            -23.0,
+            0.1,
+            &name,
+        );
     }
 }
 
 #[test]
 fn official_files_15_to_23_true_peak() {
-    let expected = [(15, -6.0), (16, -6.0), (17, -6.0), (18, -6.0), (19, 3.0), (20, 0.0), (21, 0.0), (22, 0.0), (23, 0.0)];
+    let expected = [
+        (15, -6.0),
+        (16, -6.0),
+        (17, -6.0),
+        (18, -6.0),
+        (19, 3.0),
+        (20, 0.0),
+        (21, 0.0),
+        (22, 0.0),
+        (23, 0.0),
+    ];
     for (number, dbtp) in expected {
         let name = format!("seq-3341-{number}-24bit.wav");
         let (signal, rate) = read_ebu(&name);
@@ -149,9 +179,15 @@ fn official_files_15_to_23_true_peak() {
         let slices: Vec<&[f32]> = signal.iter().map(Vec::as_slice).collect();
         analyzer.process(&slices);
         let measured = analyzer.readings().true_peak_max_dbtp.unwrap();
-        // Specification: +0.2 / −0.4 dB. We hold ourselves to ±0.1 dB, so a
-        // pass is not at the edge of the tolerance.
-        assert!((measured - dbtp).abs() <= 0.1, "{name}: {measured:.3} dBTP, expected {dbtp}");
+        // Specification: +0.2 / −0.4 dB. We hold ourselves to half of it,
+        // +0.1 / −0.2 dB, so a pass is never at the edge. (Files 20–23 were
+        // low-pass filtered when made: their continuous peak is −0.08 dBTP
+        // by ×16 FFT interpolation, and the ×4 grid of BS.1770 reads
+        // −0.13.)
+        assert!(
+            (-0.2..=0.1).contains(&(measured - dbtp)),
+            "{name}: {measured:.3} dBTP, expected {dbtp}"
+        );
     }
 }
 
@@ -162,9 +198,22 @@ fn official_files_15_to_23_true_peak() {
 #[test]
 fn tech_3341_test_3_gating_of_quiet_parts() {
     for rate in RATES {
-        let signal = sequence(&[(Some(-36.0), 10.0), (Some(-23.0), 60.0), (Some(-36.0), 10.0)], rate, 2);
+        let signal = sequence(
+            &[
+                (Some(-36.0), 10.0),
+                (Some(-23.0), 60.0),
+                (Some(-36.0), 10.0),
+            ],
+            rate,
+            2,
+        );
         let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(analyzer.readings().loudness.integrated_lufs, -23.0, 0.1, &format!("test 3 at {rate}"));
+        assert_within(
+            analyzer.readings().loudness.integrated_lufs,
+            -23.0,
+            0.1,
+            &format!("test 3 at {rate}"),
+        );
     }
 }
 
@@ -172,21 +221,45 @@ fn tech_3341_test_3_gating_of_quiet_parts() {
 fn tech_3341_test_4_absolute_and_relative_gates() {
     for rate in RATES {
         let signal = sequence(
-            &[(Some(-72.0), 10.0), (Some(-36.0), 10.0), (Some(-23.0), 60.0), (Some(-36.0), 10.0), (Some(-72.0), 10.0)],
+            &[
+                (Some(-72.0), 10.0),
+                (Some(-36.0), 10.0),
+                (Some(-23.0), 60.0),
+                (Some(-36.0), 10.0),
+                (Some(-72.0), 10.0),
+            ],
             rate,
             2,
         );
         let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(analyzer.readings().loudness.integrated_lufs, -23.0, 0.1, &format!("test 4 at {rate}"));
+        assert_within(
+            analyzer.readings().loudness.integrated_lufs,
+            -23.0,
+            0.1,
+            &format!("test 4 at {rate}"),
+        );
     }
 }
 
 #[test]
 fn tech_3341_test_5_gate_boundary() {
     for rate in RATES {
-        let signal = sequence(&[(Some(-26.0), 20.0), (Some(-20.0), 20.1), (Some(-26.0), 20.0)], rate, 2);
+        let signal = sequence(
+            &[
+                (Some(-26.0), 20.0),
+                (Some(-20.0), 20.1),
+                (Some(-26.0), 20.0),
+            ],
+            rate,
+            2,
+        );
         let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(analyzer.readings().loudness.integrated_lufs, -23.0, 0.1, &format!("test 5 at {rate}"));
+        assert_within(
+            analyzer.readings().loudness.integrated_lufs,
+            -23.0,
+            0.1,
+            &format!("test 5 at {rate}"),
+        );
     }
 }
 
@@ -194,9 +267,17 @@ fn tech_3341_test_5_gate_boundary() {
 fn tech_3341_test_6_five_channels_with_surround_weights() {
     for rate in RATES {
         let levels = [-28.0, -28.0, -24.0, -30.0, -30.0];
-        let signal: Vec<Vec<f32>> = levels.iter().map(|&db| tone(1000.0, db, 20.0, rate, 0)).collect();
+        let signal: Vec<Vec<f32>> = levels
+            .iter()
+            .map(|&db| tone(1000.0, db, 20.0, rate, 0))
+            .collect();
         let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(analyzer.readings().loudness.integrated_lufs, -23.0, 0.1, &format!("test 6 at {rate}"));
+        assert_within(
+            analyzer.readings().loudness.integrated_lufs,
+            -23.0,
+            0.1,
+            &format!("test 6 at {rate}"),
+        );
     }
 }
 
@@ -210,7 +291,12 @@ fn tech_3341_test_9_short_term_is_constant_after_3_s() {
         let signal = sequence(&segments, rate, 2);
         let (series, _) = per_hop(&signal, rate);
         for (hop, (_, s)) in series.iter().enumerate().skip(300) {
-            assert_within(Some(*s), -23.0, 0.1, &format!("test 9 at {rate}, S at hop {hop}"));
+            assert_within(
+                Some(*s),
+                -23.0,
+                0.1,
+                &format!("test 9 at {rate}, S at hop {hop}"),
+            );
         }
     }
 }
@@ -235,7 +321,12 @@ fn max_per_segment(segments: &[Vec<(Option<f64>, f64)>], rate: f32, short_term: 
                 analyzer.process(&[&samples, &samples]);
             }
             let l = analyzer.readings().loudness;
-            if short_term { l.short_term_max_lufs } else { l.momentary_max_lufs }.unwrap()
+            if short_term {
+                l.short_term_max_lufs
+            } else {
+                l.momentary_max_lufs
+            }
+            .unwrap()
         })
         .collect()
 }
@@ -246,11 +337,20 @@ fn tech_3341_test_11_max_short_term_follows_each_tone() {
         let segments: Vec<_> = (0..20)
             .map(|i| {
                 let i = f64::from(i);
-                vec![(None, i * 0.15), (Some(-38.0 + i), 3.0), (None, 3.0 - i * 0.15)]
+                vec![
+                    (None, i * 0.15),
+                    (Some(-38.0 + i), 3.0),
+                    (None, 3.0 - i * 0.15),
+                ]
             })
             .collect();
         for (i, max) in max_per_segment(&segments, rate, true).iter().enumerate() {
-            assert_within(Some(*max), -38.0 + i as f64, 0.1, &format!("test 11 at {rate}, tone {i}"));
+            assert_within(
+                Some(*max),
+                -38.0 + i as f64,
+                0.1,
+                &format!("test 11 at {rate}, tone {i}"),
+            );
         }
     }
 }
@@ -261,11 +361,20 @@ fn tech_3341_test_14_max_momentary_follows_each_tone() {
         let segments: Vec<_> = (0..20)
             .map(|i| {
                 let i = f64::from(i);
-                vec![(None, i * 0.02), (Some(-38.0 + i), 0.4), (None, 0.4 - i * 0.02)]
+                vec![
+                    (None, i * 0.02),
+                    (Some(-38.0 + i), 0.4),
+                    (None, 0.4 - i * 0.02),
+                ]
             })
             .collect();
         for (i, max) in max_per_segment(&segments, rate, false).iter().enumerate() {
-            assert_within(Some(*max), -38.0 + i as f64, 0.1, &format!("test 14 at {rate}, tone {i}"));
+            assert_within(
+                Some(*max),
+                -38.0 + i as f64,
+                0.1,
+                &format!("test 14 at {rate}, tone {i}"),
+            );
         }
     }
 }
@@ -289,7 +398,12 @@ fn tech_3342_tests_1_to_4_loudness_range() {
             let mut analyzer = Analyzer::new(rate, 2, 1);
             analyzer.process(&[&signal[0], &signal[1]]);
             let range = analyzer.readings().loudness.range_lu;
-            assert_within(range, *expected, 1.0, &format!("Tech 3342 test {} at {rate}", number + 1));
+            assert_within(
+                range,
+                *expected,
+                1.0,
+                &format!("Tech 3342 test {} at {rate}", number + 1),
+            );
         }
     }
 }

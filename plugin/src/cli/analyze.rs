@@ -100,9 +100,18 @@ fn to_json(report: &Report) -> Json {
     let f32_number = |x: Option<f32>| Json::number(x.map(f64::from));
     let mut pairs = vec![
         ("file".to_string(), Json::String(report.file.clone())),
-        ("sample_rate".to_string(), Json::Integer(i64::from(report.sample_rate_hz))),
-        ("channels".to_string(), Json::Integer(report.channels as i64)),
-        ("duration_s".to_string(), Json::number(Some(report.duration_s))),
+        (
+            "sample_rate".to_string(),
+            Json::Integer(i64::from(report.sample_rate_hz)),
+        ),
+        (
+            "channels".to_string(),
+            Json::Integer(report.channels as i64),
+        ),
+        (
+            "duration_s".to_string(),
+            Json::number(Some(report.duration_s)),
+        ),
         (
             "loudness".to_string(),
             Json::object([
@@ -119,7 +128,10 @@ fn to_json(report: &Report) -> Json {
             "stereo".to_string(),
             Json::object([
                 ("correlation", f32_number(stereo.correlation)),
-                ("low_band_correlation", f32_number(stereo.low_band_correlation)),
+                (
+                    "low_band_correlation",
+                    f32_number(stereo.low_band_correlation),
+                ),
                 ("balance_db", f32_number(stereo.balance_db)),
                 ("side_to_mid_db", f32_number(stereo.side_to_mid_db)),
                 ("mono_loss_db", f32_number(stereo.mono_loss_db)),
@@ -138,7 +150,10 @@ fn to_json(report: &Report) -> Json {
         pairs.push((
             "timeline".to_string(),
             Json::object([
-                ("hop_s", Json::number(Some(1.0 / f64::from(HISTORY_POINTS_PER_SECOND)))),
+                (
+                    "hop_s",
+                    Json::number(Some(1.0 / f64::from(HISTORY_POINTS_PER_SECOND))),
+                ),
                 ("momentary_lufs", series(|p| p.0)),
                 ("short_term_lufs", series(|p| p.1)),
             ]),
@@ -181,7 +196,10 @@ fn to_table(report: &Report) -> String {
     if let Some(stereo) = &report.stereo {
         rows.extend([
             ("correlation", value32(stereo.correlation, "", 2)),
-            ("low-band corr.", value32(stereo.low_band_correlation, "", 2)),
+            (
+                "low-band corr.",
+                value32(stereo.low_band_correlation, "", 2),
+            ),
             ("balance (L−R)", value32(stereo.balance_db, "dB", 1)),
             ("side/mid", value32(stereo.side_to_mid_db, "dB", 1)),
             ("mono loss", value32(stereo.mono_loss_db, "dB", 1)),
@@ -194,9 +212,25 @@ fn to_table(report: &Report) -> String {
     if let Some(timeline) = &report.timeline {
         text.push_str("\n    time  momentary  short-term (LUFS, every second)\n");
         let per_second = HISTORY_POINTS_PER_SECOND as usize;
-        for (i, (m, s)) in timeline.iter().enumerate().skip(per_second - 1).step_by(per_second) {
-            let show = |x: f32| if x.is_finite() { format!("{x:.1}") } else { "—".into() };
-            text.push_str(&format!("{:>7.1}s  {:>9}  {:>10}\n", (i + 1) as f64 / per_second as f64, show(*m), show(*s)));
+        for (i, (m, s)) in timeline
+            .iter()
+            .enumerate()
+            .skip(per_second - 1)
+            .step_by(per_second)
+        {
+            let show = |x: f32| {
+                if x.is_finite() {
+                    format!("{x:.1}")
+                } else {
+                    "—".into()
+                }
+            };
+            text.push_str(&format!(
+                "{:>7.1}s  {:>9}  {:>10}\n",
+                (i + 1) as f64 / per_second as f64,
+                show(*m),
+                show(*s)
+            ));
         }
     }
     text

@@ -9,7 +9,10 @@ pub enum Json {
     Null,
     /// A number written with `decimals` digits after the point; non-finite
     /// numbers are written as `null`.
-    Number { value: f64, decimals: usize },
+    Number {
+        value: f64,
+        decimals: usize,
+    },
     Integer(i64),
     String(String),
     Array(Vec<Json>),
@@ -44,7 +47,11 @@ impl Json {
                 if value.is_finite() {
                     let text = format!("{value:.decimals$}");
                     // "-0.000" reads oddly; it is zero.
-                    if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+                    if text
+                        .trim_start_matches('-')
+                        .chars()
+                        .all(|c| c == '0' || c == '.')
+                    {
                         out.push_str(text.trim_start_matches('-'));
                     } else {
                         out.push_str(&text);

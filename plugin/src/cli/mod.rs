@@ -293,7 +293,9 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
             "--json" => json = true,
             "--timeline" => timeline = true,
             flag if flag.starts_with('-') && flag != "-" => {
-                return Err(Failure::usage(format!("unknown option '{flag}' (try --help)")))
+                return Err(Failure::usage(format!(
+                    "unknown option '{flag}' (try --help)"
+                )))
             }
             path => {
                 if input.replace(PathBuf::from(path)).is_some() {

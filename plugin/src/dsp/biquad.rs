@@ -26,8 +26,14 @@ impl BiquadCoefficients {
         let w = std::f64::consts::TAU * frequency_hz / sample_rate_hz;
         let (c1, s1) = (w.cos(), -w.sin());
         let (c2, s2) = ((2.0 * w).cos(), -(2.0 * w).sin());
-        let num = (self.b0 + self.b1 * c1 + self.b2 * c2, self.b1 * s1 + self.b2 * s2);
-        let den = (1.0 + self.a1 * c1 + self.a2 * c2, self.a1 * s1 + self.a2 * s2);
+        let num = (
+            self.b0 + self.b1 * c1 + self.b2 * c2,
+            self.b1 * s1 + self.b2 * s2,
+        );
+        let den = (
+            1.0 + self.a1 * c1 + self.a2 * c2,
+            self.a1 * s1 + self.a2 * s2,
+        );
         ((num.0 * num.0 + num.1 * num.1) / (den.0 * den.0 + den.1 * den.1)).sqrt()
     }
 }

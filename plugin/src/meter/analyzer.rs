@@ -10,7 +10,8 @@ use super::true_peak::TruePeakMeter;
 /// Most channels the analyzer measures (7.1).
 pub const MAX_CHANNELS: usize = 8;
 /// Hops (10 ms) between history points (100 ms).
-const HOPS_PER_HISTORY_POINT: u64 = HOPS_PER_SECOND / super::history::HISTORY_POINTS_PER_SECOND as u64;
+const HOPS_PER_HISTORY_POINT: u64 =
+    HOPS_PER_SECOND / super::history::HISTORY_POINTS_PER_SECOND as u64;
 /// Hops in the window of the recent true peak used for PSR (3 s).
 const RECENT_PEAK_HOPS: usize = 300;
 
@@ -68,7 +69,8 @@ impl Analyzer {
     /// `sample_rate_hz`, keeping `history_seconds` of loudness history.
     pub fn new(sample_rate_hz: f32, channels: usize, history_seconds: u32) -> Self {
         let channels = channels.clamp(1, MAX_CHANNELS);
-        let history_points = history_seconds as usize * super::history::HISTORY_POINTS_PER_SECOND as usize;
+        let history_points =
+            history_seconds as usize * super::history::HISTORY_POINTS_PER_SECOND as usize;
         Self {
             channels,
             loudness: LoudnessMeter::new(f64::from(sample_rate_hz), channels),
@@ -150,7 +152,11 @@ impl Analyzer {
         self.recent_hop_peaks[(hop % RECENT_PEAK_HOPS as u64) as usize] = self.hop_true_peak;
         self.true_peak_max = self.true_peak_max.max(self.hop_true_peak);
         self.hop_true_peak = 0.0;
-        if self.loudness.hops_done() % HOPS_PER_HISTORY_POINT == 0 {
+        if self
+            .loudness
+            .hops_done()
+            .is_multiple_of(HOPS_PER_HISTORY_POINT)
+        {
             let readings = self.loudness.readings();
             let to_f32 = |x: Option<f64>| x.map_or(f32::NEG_INFINITY, |x| x as f32);
             self.history.push(HistoryPoint {
@@ -171,10 +177,17 @@ impl Analyzer {
             true_peak_max_dbtp,
             true_peak_recent_dbtp,
             sample_peak_max_dbfs: peak_db(self.sample_peak_max),
-            plr_db: true_peak_max_dbtp.zip(loudness.integrated_lufs).map(|(p, i)| p - i),
-            psr_db: true_peak_recent_dbtp.zip(loudness.short_term_lufs).map(|(p, s)| p - s),
+            plr_db: true_peak_max_dbtp
+                .zip(loudness.integrated_lufs)
+                .map(|(p, i)| p - i),
+            psr_db: true_peak_recent_dbtp
+                .zip(loudness.short_term_lufs)
+                .map(|(p, s)| p - s),
             correlation: self.stereo.as_ref().and_then(StereoMeter::correlation),
-            low_band_correlation: self.stereo.as_ref().and_then(StereoMeter::low_band_correlation),
+            low_band_correlation: self
+                .stereo
+                .as_ref()
+                .and_then(StereoMeter::low_band_correlation),
         }
     }
 

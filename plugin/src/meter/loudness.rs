@@ -104,7 +104,8 @@ impl GatingHistogram {
         if lufs <= ABSOLUTE_GATE_LUFS || !lufs.is_finite() {
             return;
         }
-        let bin = (((lufs - ABSOLUTE_GATE_LUFS) / HISTOGRAM_BIN_LU) as usize).min(HISTOGRAM_BINS - 1);
+        let bin =
+            (((lufs - ABSOLUTE_GATE_LUFS) / HISTOGRAM_BIN_LU) as usize).min(HISTOGRAM_BINS - 1);
         self.counts[bin] += 1;
         self.energies[bin] += energy;
         self.total_count += 1;
@@ -217,7 +218,12 @@ pub struct LoudnessMeter {
 impl LoudnessMeter {
     /// A meter for `channels` channels (weights from [`channel_weights`]).
     pub fn new(sample_rate_hz: f64, channels: usize) -> Self {
-        let weights = channel_weights(channels).iter().copied().cycle().take(channels).collect();
+        let weights = channel_weights(channels)
+            .iter()
+            .copied()
+            .cycle()
+            .take(channels)
+            .collect();
         let mut meter = Self {
             sample_rate_hz,
             coefficients: KWeightingCoefficients::new(sample_rate_hz),
@@ -289,9 +295,24 @@ impl LoudnessMeter {
             return false;
         };
         debug_assert!(len <= self.samples_to_hop_end());
-        for ((channel, filter), weight) in channels.iter().zip(&mut self.filters).zip(&self.weights) {
-            let sum = filter.sum_of_squares(&self.coefficients, channel);
-            self.hop_energy += weight * sum;
+        let used = channels.len().min(self.filters.len());
+        let mut index = 0;
+        // Channels in pairs, so two recursive filter chains run side by side.
+        while index + 1 < used {
+            let (head, tail) = self.filters.split_at_mut(index + 1);
+            let (a, b) = KWeightingFilter::sum_of_squares_pair(
+                &mut head[index],
+                &mut tail[0],
+                &self.coefficients,
+                channels[index],
+                channels[index + 1],
+            );
+            self.hop_energy += self.weights[index] * a + self.weights[index + 1] * b;
+            index += 2;
+        }
+        if index < used {
+            let sum = self.filters[index].sum_of_squares(&self.coefficients, channels[index]);
+            self.hop_energy += self.weights[index] * sum;
         }
         self.samples_seen += len as u64;
         if self.samples_seen < self.hop_end {
@@ -335,13 +356,13 @@ impl LoudnessMeter {
         self.short_term_lufs = energy_to_lufs(short_term_energy);
         if self.hops_done >= MOMENTARY_HOPS as u64 {
             self.momentary_max_lufs = self.momentary_max_lufs.max(self.momentary_lufs);
-            if self.hops_done % BLOCK_STEP_HOPS == 0 {
+            if self.hops_done.is_multiple_of(BLOCK_STEP_HOPS) {
                 self.integrated_blocks.add(momentary_energy);
             }
         }
         if self.hops_done >= SHORT_TERM_HOPS as u64 {
             self.short_term_max_lufs = self.short_term_max_lufs.max(self.short_term_lufs);
-            if self.hops_done % BLOCK_STEP_HOPS == 0 {
+            if self.hops_done.is_multiple_of(BLOCK_STEP_HOPS) {
                 self.range_blocks.add(short_term_energy);
             }
         }
@@ -375,9 +396,19 @@ impl LoudnessMeter {
         let finite = |x: f64| x.is_finite().then_some(x);
         let started = self.hops_done > 0;
         LoudnessReadings {
-            momentary_lufs: if started { finite(self.momentary_lufs) } else { None },
-            short_term_lufs: if started { finite(self.short_term_lufs) } else { None },
-            integrated_lufs: self.integrated_blocks.gated_loudness(INTEGRATED_RELATIVE_GATE_LU),
+            momentary_lufs: if started {
+                finite(self.momentary_lufs)
+            } else {
+                None
+            },
+            short_term_lufs: if started {
+                finite(self.short_term_lufs)
+            } else {
+                None
+            },
+            integrated_lufs: self
+                .integrated_blocks
+                .gated_loudness(INTEGRATED_RELATIVE_GATE_LU),
             range_lu: self.range_blocks.range(RANGE_RELATIVE_GATE_LU),
             momentary_max_lufs: finite(self.momentary_max_lufs),
             short_term_max_lufs: finite(self.short_term_max_lufs),
@@ -401,7 +432,9 @@ mod tests {
 
     fn sine(frequency: f64, amplitude: f64, seconds: f64, rate: f64) -> Vec<f32> {
         (0..(seconds * rate) as usize)
-            .map(|n| (amplitude * (std::f64::consts::TAU * frequency * n as f64 / rate).sin()) as f32)
+            .map(|n| {
+                (amplitude * (std::f64::consts::TAU * frequency * n as f64 / rate).sin()) as f32
+            })
             .collect()
     }
 

@@ -17,7 +17,10 @@ fn pack(momentary_lufs: f32, short_term_lufs: f32) -> u64 {
 }
 
 fn unpack(bits: u64) -> (f32, f32) {
-    (f32::from_bits((bits >> 32) as u32), f32::from_bits(bits as u32))
+    (
+        f32::from_bits((bits >> 32) as u32),
+        f32::from_bits(bits as u32),
+    )
 }
 
 impl HistoryRing {
@@ -25,7 +28,9 @@ impl HistoryRing {
     pub fn new(capacity: usize) -> Self {
         let silent = pack(f32::NEG_INFINITY, f32::NEG_INFINITY);
         Self {
-            points: (0..capacity.max(1)).map(|_| AtomicU64::new(silent)).collect(),
+            points: (0..capacity.max(1))
+                .map(|_| AtomicU64::new(silent))
+                .collect(),
             pushed: AtomicU64::new(0),
         }
     }
@@ -80,7 +85,10 @@ mod tests {
         }
         let mut out = [(0.0, 0.0); 10];
         let n = ring.copy_latest(&mut out);
-        assert_eq!(&out[..n], &[(2.0, -2.0), (3.0, -3.0), (4.0, -4.0), (5.0, -5.0)]);
+        assert_eq!(
+            &out[..n],
+            &[(2.0, -2.0), (3.0, -3.0), (4.0, -4.0), (5.0, -5.0)]
+        );
         let mut two = [(0.0, 0.0); 2];
         assert_eq!(ring.copy_latest(&mut two), 2);
         assert_eq!(two, [(4.0, -4.0), (5.0, -5.0)]);

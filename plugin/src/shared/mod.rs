@@ -16,7 +16,7 @@ use crate::meter::AnalyzerReadings;
 /// Loudness history the editor can show, seconds (20 minutes).
 pub const HISTORY_SECONDS: usize = 20 * 60;
 /// Bins of the display spectrum (1/6 octave, 20 Hz to 20 kHz).
-pub const SPECTRUM_BINS: usize = 60;
+pub const SPECTRUM_BINS: usize = crate::meter::spectrum::SIXTH_OCTAVE_BINS;
 
 /// A scalar reading that may be missing: stored as NaN when absent.
 #[derive(Debug)]
@@ -30,7 +30,9 @@ impl OptionalF32 {
     /// Stores a value (audio thread).
     #[inline]
     pub fn store(&self, value: Option<f64>) {
-        let value = value.filter(|v| v.is_finite()).map_or(f32::NAN, |v| v as f32);
+        let value = value
+            .filter(|v| v.is_finite())
+            .map_or(f32::NAN, |v| v as f32);
         self.0.store(value, Ordering::Relaxed);
     }
 
@@ -107,7 +109,8 @@ impl MeterValues {
         self.plr_db.store(r.plr_db);
         self.psr_db.store(r.psr_db);
         self.correlation.store(r.correlation.map(f64::from));
-        self.low_band_correlation.store(r.low_band_correlation.map(f64::from));
+        self.low_band_correlation
+            .store(r.low_band_correlation.map(f64::from));
     }
 }
 

@@ -105,7 +105,11 @@ mod tests {
         buffer.write(|v| *v = [1; 4]);
         buffer.write(|v| *v = [2; 4]);
         assert_eq!(buffer.read(|v| *v), Some([2; 4]));
-        assert_eq!(buffer.read(|v| *v), Some([2; 4]), "stale read repeats the last value");
+        assert_eq!(
+            buffer.read(|v| *v),
+            Some([2; 4]),
+            "stale read repeats the last value"
+        );
         buffer.write(|v| *v = [3; 4]);
         assert_eq!(buffer.read(|v| *v), Some([3; 4]));
     }
