@@ -163,6 +163,11 @@ impl Plugin for StemMaster {
 }
 
 impl StemMaster {
+    /// What the instance shares with its editor (meters, requests).
+    pub fn shared(&self) -> &Arc<SharedState> {
+        &self.shared
+    }
+
     /// Copies new meter readings, spectrum and history points to the shared
     /// state, once per completed 10 ms meter hop. Never allocates.
     fn publish_meters(&mut self) {

@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask bundle stem_master --release` builds `target/bundled/Stem Master.{vst3,clap}`.
 //! - `cargo xtask install` bundles and copies both into `~/.vst3` and `~/.clap`.
+//! - `cargo xtask bench` runs the speed benchmarks, which print ratios against
+//!   their peers measured in the same run.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("install") => install(),
+        Some("bench") => bench(),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args)
             .map_err(|error| format!("{error:#}")),
     };
@@ -49,6 +52,21 @@ fn install() -> Result<(), String> {
     println!("installed {}", vst3_target.display());
     println!("installed {}", clap_target.display());
     Ok(())
+}
+
+/// Runs every benchmark of the plugin crate in release mode.
+fn bench() -> Result<(), String> {
+    nice_plug_xtask::chdir_workspace_root().map_err(|error| format!("{error:#}"))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["bench", "-p", PACKAGE])
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo bench failed ({status})"))
+    }
 }
 
 /// Copies a file or a directory tree to `target`, replacing what was there.

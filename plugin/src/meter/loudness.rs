@@ -192,6 +192,9 @@ pub struct LoudnessMeter {
     samples_seen: u64,
     /// Completed hops since creation or reset.
     hops_done: u64,
+    /// Hop count at the last reset of the statistics: integrated loudness,
+    /// loudness range and maxima only use windows that start at or after it.
+    statistics_start_hop: u64,
     /// Absolute sample index at which the current hop ends.
     hop_end: u64,
     /// Weighted sum of squares of the current, unfinished hop.
@@ -231,6 +234,7 @@ impl LoudnessMeter {
             weights,
             samples_seen: 0,
             hops_done: 0,
+            statistics_start_hop: 0,
             hop_end: 0,
             hop_energy: 0.0,
             hop_energies: vec![0.0; SHORT_TERM_HOPS],
@@ -264,8 +268,11 @@ impl LoudnessMeter {
 
     /// Clears what accumulates over time (integrated loudness, loudness
     /// range, maxima) but keeps the running windows, as a meter's reset
-    /// button does during playback.
+    /// button does during playback. The statistics then start as if the
+    /// programme began at this point: gating blocks and maxima only come from
+    /// windows that lie entirely after it.
     pub fn reset_statistics(&mut self) {
+        self.statistics_start_hop = self.hops_done;
         self.momentary_max_lufs = f64::NEG_INFINITY;
         self.short_term_max_lufs = f64::NEG_INFINITY;
         self.integrated_blocks.clear();
@@ -354,15 +361,17 @@ impl LoudnessMeter {
         let short_term_energy = self.window_energy(SHORT_TERM_HOPS);
         self.momentary_lufs = energy_to_lufs(momentary_energy);
         self.short_term_lufs = energy_to_lufs(short_term_energy);
-        if self.hops_done >= MOMENTARY_HOPS as u64 {
+        let statistics_hops = self.hops_done - self.statistics_start_hop;
+        let on_block_grid = statistics_hops.is_multiple_of(BLOCK_STEP_HOPS);
+        if statistics_hops >= MOMENTARY_HOPS as u64 {
             self.momentary_max_lufs = self.momentary_max_lufs.max(self.momentary_lufs);
-            if self.hops_done.is_multiple_of(BLOCK_STEP_HOPS) {
+            if on_block_grid {
                 self.integrated_blocks.add(momentary_energy);
             }
         }
-        if self.hops_done >= SHORT_TERM_HOPS as u64 {
+        if statistics_hops >= SHORT_TERM_HOPS as u64 {
             self.short_term_max_lufs = self.short_term_max_lufs.max(self.short_term_lufs);
-            if self.hops_done.is_multiple_of(BLOCK_STEP_HOPS) {
+            if on_block_grid {
                 self.range_blocks.add(short_term_energy);
             }
         }
@@ -440,7 +449,7 @@ mod tests {
 
     #[test]
     fn stereo_1k_sine_at_minus_23_dbfs_reads_minus_23_lufs() {
-        for rate in [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+        for rate in [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0] {
             let amplitude = 10f64.powf(-23.0 / 20.0);
             let tone = sine(1000.0, amplitude, 10.0, rate);
             let mut meter = LoudnessMeter::new(rate, 2);
@@ -456,6 +465,37 @@ mod tests {
                 assert!((value.unwrap() + 22.993).abs() < tolerance, "{rate}: {r:?}");
             }
             assert!(r.range_lu.unwrap() < 0.05);
+        }
+    }
+
+    #[test]
+    fn reset_statistics_starts_the_programme_over() {
+        let rate = 48_000.0;
+        let loud = sine(1000.0, 0.1, 5.0, rate);
+        let quiet = sine(1000.0, 0.01, 5.0, rate);
+        let mut meter = LoudnessMeter::new(rate, 1);
+        meter.process(&[&loud]);
+        meter.reset_statistics();
+        meter.process(&[&quiet]);
+        let after_reset = meter.readings();
+        let mut fresh = LoudnessMeter::new(rate, 1);
+        fresh.process(&[&quiet]);
+        let fresh = fresh.readings();
+        // Windows that straddle the reset are not counted, so the statistics
+        // equal those of the quiet part alone, up to the K-weighting filter's
+        // memory of the louder audio before the reset (its transient after
+        // the abrupt step differs from a cold start): 0.024 LU measured on
+        // max M, allowed 0.05 LU, half the ±0.1 LU of Tech 3341.
+        for (a, b) in [
+            (after_reset.integrated_lufs, fresh.integrated_lufs),
+            (after_reset.momentary_max_lufs, fresh.momentary_max_lufs),
+            (after_reset.short_term_max_lufs, fresh.short_term_max_lufs),
+            (after_reset.range_lu, fresh.range_lu),
+        ] {
+            assert!(
+                (a.unwrap() - b.unwrap()).abs() < 0.05,
+                "{after_reset:?} vs {fresh:?}"
+            );
         }
     }
 
