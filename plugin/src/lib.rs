@@ -17,6 +17,8 @@ pub mod meter;
 pub mod params;
 pub mod role;
 pub mod shared;
+#[cfg(test)]
+mod test_support;
 
 use engine::Engine;
 use params::StemMasterParams;

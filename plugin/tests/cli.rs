@@ -3,26 +3,13 @@
 
 mod common;
 
-use common::{gain, test_signal};
+use common::{gain, stem_master, test_signal};
 use hound::{SampleFormat, WavSpec, WavWriter};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn stem_master(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stem-master"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-/// A fresh empty folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli", name)
 }
 
 fn s(path: &Path) -> &str {

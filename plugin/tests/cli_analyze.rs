@@ -1,25 +1,16 @@
 //! `stem-master analyze` as a user runs it: the table, the JSON shape,
 //! nulls for values that do not exist, the timeline, and bad input.
 
+mod common;
+
+use common::stem_master;
+
 use hound::{SampleFormat, WavSpec, WavWriter};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn stem_master(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stem-master"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli-analyze")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli-analyze", name)
 }
 
 /// Writes planar audio as 32-bit float WAV.

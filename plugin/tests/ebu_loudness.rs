@@ -195,72 +195,40 @@ fn official_files_15_to_23_true_peak() {
 // Tech 3341 tone tests, synthesized
 // ---------------------------------------------------------------------
 
+/// Integrated loudness of a stereo 1 kHz tone sequence, (dBFS, seconds),
+/// must read −23.0 LUFS at every rate.
+fn assert_integrated_is_minus_23(test: u32, segments: &[(f64, f64)]) {
+    let segments: Vec<_> = segments.iter().map(|&(db, s)| (Some(db), s)).collect();
+    for rate in RATES {
+        let signal = sequence(&segments, rate, 2);
+        let (_, analyzer) = per_hop(&signal, rate);
+        let integrated = analyzer.readings().loudness.integrated_lufs;
+        assert_within(integrated, -23.0, 0.1, &format!("test {test} at {rate}"));
+    }
+}
+
 #[test]
 fn tech_3341_test_3_gating_of_quiet_parts() {
-    for rate in RATES {
-        let signal = sequence(
-            &[
-                (Some(-36.0), 10.0),
-                (Some(-23.0), 60.0),
-                (Some(-36.0), 10.0),
-            ],
-            rate,
-            2,
-        );
-        let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(
-            analyzer.readings().loudness.integrated_lufs,
-            -23.0,
-            0.1,
-            &format!("test 3 at {rate}"),
-        );
-    }
+    assert_integrated_is_minus_23(3, &[(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)]);
 }
 
 #[test]
 fn tech_3341_test_4_absolute_and_relative_gates() {
-    for rate in RATES {
-        let signal = sequence(
-            &[
-                (Some(-72.0), 10.0),
-                (Some(-36.0), 10.0),
-                (Some(-23.0), 60.0),
-                (Some(-36.0), 10.0),
-                (Some(-72.0), 10.0),
-            ],
-            rate,
-            2,
-        );
-        let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(
-            analyzer.readings().loudness.integrated_lufs,
-            -23.0,
-            0.1,
-            &format!("test 4 at {rate}"),
-        );
-    }
+    assert_integrated_is_minus_23(
+        4,
+        &[
+            (-72.0, 10.0),
+            (-36.0, 10.0),
+            (-23.0, 60.0),
+            (-36.0, 10.0),
+            (-72.0, 10.0),
+        ],
+    );
 }
 
 #[test]
 fn tech_3341_test_5_gate_boundary() {
-    for rate in RATES {
-        let signal = sequence(
-            &[
-                (Some(-26.0), 20.0),
-                (Some(-20.0), 20.1),
-                (Some(-26.0), 20.0),
-            ],
-            rate,
-            2,
-        );
-        let (_, analyzer) = per_hop(&signal, rate);
-        assert_within(
-            analyzer.readings().loudness.integrated_lufs,
-            -23.0,
-            0.1,
-            &format!("test 5 at {rate}"),
-        );
-    }
+    assert_integrated_is_minus_23(5, &[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)]);
 }
 
 #[test]
@@ -331,52 +299,43 @@ fn max_per_segment(segments: &[Vec<(Option<f64>, f64)>], rate: f32, short_term: 
         .collect()
 }
 
-#[test]
-fn tech_3341_test_11_max_short_term_follows_each_tone() {
+/// Tech 3341 tests 11 and 14: 20 tones at −38…−19 dBFS, tone `i` after
+/// `i·step` of silence, each `tone` long and followed by silence to fill
+/// `2·tone`; a live meter's max hold shows each tone's level.
+fn assert_max_follows_each_tone(test: u32, tone: f64, step: f64, short_term: bool) {
     for rate in RATES {
         let segments: Vec<_> = (0..20)
             .map(|i| {
                 let i = f64::from(i);
                 vec![
-                    (None, i * 0.15),
-                    (Some(-38.0 + i), 3.0),
-                    (None, 3.0 - i * 0.15),
+                    (None, i * step),
+                    (Some(-38.0 + i), tone),
+                    (None, tone - i * step),
                 ]
             })
             .collect();
-        for (i, max) in max_per_segment(&segments, rate, true).iter().enumerate() {
+        for (i, max) in max_per_segment(&segments, rate, short_term)
+            .iter()
+            .enumerate()
+        {
             assert_within(
                 Some(*max),
                 -38.0 + i as f64,
                 0.1,
-                &format!("test 11 at {rate}, tone {i}"),
+                &format!("test {test} at {rate}, tone {i}"),
             );
         }
     }
 }
 
 #[test]
+fn tech_3341_test_11_max_short_term_follows_each_tone() {
+    assert_max_follows_each_tone(11, 3.0, 0.15, true);
+}
+
+#[test]
 fn tech_3341_test_14_max_momentary_follows_each_tone() {
-    for rate in RATES {
-        let segments: Vec<_> = (0..20)
-            .map(|i| {
-                let i = f64::from(i);
-                vec![
-                    (None, i * 0.02),
-                    (Some(-38.0 + i), 0.4),
-                    (None, 0.4 - i * 0.02),
-                ]
-            })
-            .collect();
-        for (i, max) in max_per_segment(&segments, rate, false).iter().enumerate() {
-            assert_within(
-                Some(*max),
-                -38.0 + i as f64,
-                0.1,
-                &format!("test 14 at {rate}, tone {i}"),
-            );
-        }
-    }
+    assert_max_follows_each_tone(14, 0.4, 0.02, false);
 }
 
 // ---------------------------------------------------------------------

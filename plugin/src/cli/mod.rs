@@ -239,18 +239,7 @@ impl RenderOptions {
                             Failure::usage(format!("--block takes 1 to 65536 frames, not '{text}'"))
                         })?;
                 }
-                flag if flag.starts_with('-') && flag != "-" => {
-                    return Err(Failure::usage(format!(
-                        "unknown option '{flag}' (try --help)"
-                    )))
-                }
-                path => {
-                    if input.replace(PathBuf::from(path)).is_some() {
-                        return Err(Failure::usage(format!(
-                            "render takes one input file; '{path}' is a second one"
-                        )));
-                    }
-                }
+                other => take_input(&mut input, "render", other)?,
             }
         }
         let format = match (bits, dither) {
@@ -282,6 +271,22 @@ impl RenderOptions {
     }
 }
 
+/// Takes an argument no option claimed: the input file, once; anything
+/// that looks like an option is unknown.
+fn take_input(input: &mut Option<PathBuf>, command: &str, arg: &str) -> Result<(), Failure> {
+    if arg.starts_with('-') && arg != "-" {
+        return Err(Failure::usage(format!(
+            "unknown option '{arg}' (try --help)"
+        )));
+    }
+    if input.replace(PathBuf::from(arg)).is_some() {
+        return Err(Failure::usage(format!(
+            "{command} takes one input file; '{arg}' is a second one"
+        )));
+    }
+    Ok(())
+}
+
 /// Parses `analyze`'s arguments; `None` means `--help`.
 fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Failure> {
     let mut input = None;
@@ -292,18 +297,7 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
             "-h" | "--help" => return Ok(None),
             "--json" => json = true,
             "--timeline" => timeline = true,
-            flag if flag.starts_with('-') && flag != "-" => {
-                return Err(Failure::usage(format!(
-                    "unknown option '{flag}' (try --help)"
-                )))
-            }
-            path => {
-                if input.replace(PathBuf::from(path)).is_some() {
-                    return Err(Failure::usage(format!(
-                        "analyze takes one input file; '{path}' is a second one"
-                    )));
-                }
-            }
+            other => take_input(&mut input, "analyze", other)?,
         }
     }
     let input = input.ok_or_else(|| Failure::usage("analyze needs an input file".into()))?;

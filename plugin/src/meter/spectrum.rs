@@ -68,6 +68,7 @@
 //! Frames are analysed once the first `N` samples have arrived and then every
 //! `N/2` samples; a partial frame at the end of the input is not analysed.
 
+use super::sanitize;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::sync::Arc;
@@ -101,10 +102,6 @@ const LIVE_TIME_CONSTANT_S: f64 = 0.3;
 
 /// Frame length target, seconds; the FFT size is the nearest power of two.
 const FRAME_DURATION_S: f64 = 0.0853;
-
-/// Input samples are clipped to ±this (+120 dBFS) so no finite input can
-/// overflow the FFT or the power sums.
-const INPUT_LIMIT: f32 = 1.0e6;
 
 /// Power in each band, dB, −150 floor: the integral of the power spectrum
 /// over the band, i.e. the sum of the power of the FFT bins inside it, the
@@ -488,16 +485,6 @@ impl SpectrumAnalyzer {
     }
 }
 
-/// Non-finite samples become 0.0; finite ones are clipped to ±[`INPUT_LIMIT`].
-#[inline]
-fn sanitize(x: f32) -> f32 {
-    if x.is_finite() {
-        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-    } else {
-        0.0
-    }
-}
-
 /// Mean square (full-scale²) to dB re the power of a full-scale sine (0.5),
 /// floored at [`FLOOR_DB`].
 #[inline]
@@ -514,20 +501,7 @@ fn power_to_db(mean_square: f64) -> f32 {
 mod tests {
     use super::*;
 
-    const RATES: [f32; 6] = [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0];
-
-    /// Deterministic white noise, uniform in ±`peak` (xorshift64*), so the
-    /// tests do not depend on a random crate.
-    struct Noise(u64);
-    impl Noise {
-        fn next(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let bits = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
-            bits as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        }
-    }
+    use crate::test_support::{Noise, RATES};
 
     fn sine(freq: f64, amp: f64, fs: f32, len: usize) -> Vec<f32> {
         (0..len)

@@ -35,6 +35,7 @@
 //! every sample so silence never leaves subnormal numbers behind (which
 //! would be slow without flush-to-zero).
 
+use super::sanitize;
 /// Time constant of the live averages, seconds.
 const LIVE_TIME_CONSTANT_S: f64 = 0.3;
 
@@ -47,9 +48,6 @@ const SILENT_MEAN_SQUARE: f64 = 1.0e-10;
 
 /// Clamp for the side-to-mid and mono-loss ratios, dB.
 const RATIO_CLAMP_DB: f64 = 120.0;
-
-/// Input samples are clipped to ±this (+120 dBFS).
-const INPUT_LIMIT: f32 = 1.0e6;
 
 /// Recursive state smaller than this in magnitude is set to zero.
 const FLUSH_BELOW: f64 = 1.0e-200;
@@ -335,16 +333,6 @@ fn clamped_ratio_db(num: f64, den: f64) -> f32 {
     db as f32
 }
 
-/// Non-finite samples become 0.0; finite ones are clipped to ±[`INPUT_LIMIT`].
-#[inline]
-fn sanitize(x: f32) -> f32 {
-    if x.is_finite() {
-        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-    } else {
-        0.0
-    }
-}
-
 /// Sets values too small to matter to zero (see the module docs).
 #[inline]
 fn flush(x: f64) -> f64 {
@@ -359,22 +347,7 @@ fn flush(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    const RATES: [f32; 6] = [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0];
-
-    /// Deterministic white noise, uniform in ±1 (xorshift64*).
-    struct Noise(u64);
-    impl Noise {
-        fn next(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let bits = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
-            bits as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        }
-        fn signal(&mut self, len: usize, amp: f64) -> Vec<f32> {
-            (0..len).map(|_| (amp * self.next()) as f32).collect()
-        }
-    }
+    use crate::test_support::{Noise, RATES};
 
     fn tone(freq: f64, amp: f64, phase: f64, fs: f32, len: usize) -> Vec<f32> {
         (0..len)

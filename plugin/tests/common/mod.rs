@@ -43,3 +43,21 @@ pub fn max_step(samples: &[f32]) -> f32 {
         .map(|pair| (pair[1] - pair[0]).abs())
         .fold(0.0, f32::max)
 }
+
+/// Runs the `stem-master` binary built for these tests.
+pub fn stem_master(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stem-master"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh, empty folder for one test: `<target tmp>/<suite>/<name>`.
+pub fn scratch(suite: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(suite)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
