@@ -3,7 +3,11 @@
 
 pub mod biquad;
 pub mod denormal;
+pub mod glue;
+pub mod low_end;
+pub mod punch;
 pub mod smoothing;
+pub mod width;
 
 /// Converts decibels to a linear amplitude factor.
 #[inline]
