@@ -1,17 +1,24 @@
 //! The processing engine: everything Stem Master does to audio, in one type
 //! that both the plugin and the `stem-master` command-line tool drive.
 //!
-//! Signal flow per block: sanitise input (NaN/Inf → 0) → input trim →
-//! (processing modules) → output trim → bypass crossfade against the dry
-//! input, delayed by the engine's latency so the two stay aligned → meters
-//! ([`Analyzer`]) on the output.
+//! Signal flow per block, in this fixed order: sanitise input (NaN/Inf → 0)
+//! → input trim → low end (mono bass, stabilizer) → glue compressor → punch
+//! → width → output trim → bypass crossfade against the dry input, delayed
+//! by the engine's latency so the two stay aligned → meters ([`Analyzer`])
+//! on the output. Every module has its own click-free on/off switch
+//! ([`ModuleSlot`]).
 //!
 //! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
 //! allocates, locks or blocks.
 
 use crate::dsp::db_to_gain;
 use crate::dsp::denormal::FlushDenormals;
+use crate::dsp::glue::{Glue, GlueParams};
+use crate::dsp::low_end::{LowEnd, LowEndParams};
+use crate::dsp::module_slot::{ChainModule, ModuleSlot};
+use crate::dsp::punch::{Punch, PunchParams};
 use crate::dsp::smoothing::LinearRamp;
+use crate::dsp::width::{Width, WidthParams};
 use crate::meter::Analyzer;
 use crate::role::StemRole;
 
@@ -39,6 +46,22 @@ pub struct EngineSettings {
     pub role: StemRole,
     /// When true the output crossfades to the unprocessed input.
     pub bypass: bool,
+    /// Low-end module switched on.
+    pub low_end_on: bool,
+    /// Low-end settings (mono below the crossover, stabilizer).
+    pub low_end: LowEndParams,
+    /// Glue compressor switched on.
+    pub glue_on: bool,
+    /// Glue compressor settings.
+    pub glue: GlueParams,
+    /// Punch (transient shaper) switched on.
+    pub punch_on: bool,
+    /// Punch settings.
+    pub punch: PunchParams,
+    /// Width module switched on.
+    pub width_on: bool,
+    /// Width and balance settings.
+    pub width: WidthParams,
 }
 
 impl Default for EngineSettings {
@@ -48,6 +71,138 @@ impl Default for EngineSettings {
             output_trim_db: 0.0,
             role: StemRole::FullMix,
             bypass: false,
+            low_end_on: false,
+            low_end: LowEndParams::default(),
+            glue_on: false,
+            glue: GlueParams::default(),
+            punch_on: false,
+            punch: PunchParams::default(),
+            width_on: false,
+            width: WidthParams::default(),
+        }
+    }
+}
+
+/// Gain reduction of the dynamic modules during the last block, dB (≥ 0).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GainReduction {
+    /// Low-band stabilizer.
+    pub stabilizer_db: f32,
+    /// Glue compressor.
+    pub glue_db: f32,
+}
+
+impl ChainModule for LowEnd {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        LowEnd::process(self, channels);
+    }
+    fn reset(&mut self) {
+        LowEnd::reset(self);
+    }
+}
+
+impl ChainModule for Glue {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        Glue::process(self, channels);
+    }
+    fn reset(&mut self) {
+        Glue::reset(self);
+    }
+}
+
+impl ChainModule for Punch {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        Punch::process(self, channels);
+    }
+    fn reset(&mut self) {
+        Punch::reset(self);
+    }
+}
+
+impl ChainModule for Width {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        Width::process(self, channels);
+    }
+    fn reset(&mut self) {
+        Width::reset(self);
+    }
+}
+
+/// The processing modules, in chain order.
+struct Chain {
+    low_end: ModuleSlot<LowEnd>,
+    glue: ModuleSlot<Glue>,
+    punch: ModuleSlot<Punch>,
+    width: ModuleSlot<Width>,
+}
+
+impl Chain {
+    fn new(sample_rate_hz: f32, max_block: usize, channels: usize) -> Self {
+        Self {
+            low_end: ModuleSlot::new(
+                LowEnd::new(sample_rate_hz, max_block, channels),
+                sample_rate_hz,
+                max_block,
+                channels,
+            ),
+            glue: ModuleSlot::new(
+                Glue::new(sample_rate_hz, max_block, channels),
+                sample_rate_hz,
+                max_block,
+                channels,
+            ),
+            punch: ModuleSlot::new(
+                Punch::new(sample_rate_hz, max_block, channels),
+                sample_rate_hz,
+                max_block,
+                channels,
+            ),
+            width: ModuleSlot::new(
+                Width::new(sample_rate_hz, max_block, channels),
+                sample_rate_hz,
+                max_block,
+                channels,
+            ),
+        }
+    }
+
+    fn set_settings(&mut self, settings: &EngineSettings) {
+        self.low_end.set_enabled(settings.low_end_on);
+        self.low_end.module.set_params(&settings.low_end);
+        self.glue.set_enabled(settings.glue_on);
+        self.glue.module.set_params(&settings.glue);
+        self.punch.set_enabled(settings.punch_on);
+        self.punch.module.set_params(&settings.punch);
+        self.width.set_enabled(settings.width_on);
+        self.width.module.set_params(&settings.width);
+    }
+
+    fn reset(&mut self) {
+        self.low_end.reset();
+        self.glue.reset();
+        self.punch.reset();
+        self.width.reset();
+    }
+
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        self.low_end.process(channels);
+        self.glue.process(channels);
+        self.punch.process(channels);
+        self.width.process(channels);
+    }
+
+    fn gain_reduction(&self) -> GainReduction {
+        GainReduction {
+            stabilizer_db: if self.low_end.is_active() {
+                self.low_end.module.gain_reduction_db()
+            } else {
+                0.0
+            },
+            glue_db: if self.glue.is_active() {
+                self.glue.module.gain_reduction_db()
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -136,6 +291,8 @@ pub struct Engine {
     dry: Vec<Vec<f32>>,
     /// Meters on the output.
     analyzer: Analyzer,
+    /// The processing modules.
+    chain: Chain,
 }
 
 impl Default for Engine {
@@ -160,6 +317,7 @@ impl Engine {
             settle_on_next_block: true,
             dry: Vec::new(),
             analyzer: Analyzer::new(48_000.0, 2, ANALYZER_HISTORY_SECONDS),
+            chain: Chain::new(48_000.0, 1, 2),
         };
         engine
             .prepare(48_000.0, 1024, 2)
@@ -197,6 +355,8 @@ impl Engine {
         ));
         self.dry = vec![vec![0.0; max_block]; channels];
         self.analyzer = Analyzer::new(sample_rate_hz, channels, ANALYZER_HISTORY_SECONDS);
+        self.chain = Chain::new(sample_rate_hz, max_block, channels);
+        self.chain.set_settings(&self.settings);
         self.reset();
         Ok(())
     }
@@ -218,6 +378,7 @@ impl Engine {
         self.input_trim.snap_to_target();
         self.output_trim.snap_to_target();
         self.bypass_mix.snap_to_target();
+        self.chain.reset();
     }
 
     /// Takes new settings. Values ramp from where they are, except before the
@@ -230,6 +391,12 @@ impl Engine {
         self.output_trim.db.set_target(settings.output_trim_db);
         self.bypass_mix
             .set_target(if settings.bypass { 1.0 } else { 0.0 });
+        self.chain.set_settings(settings);
+    }
+
+    /// Gain reduction of the dynamic modules during the last block.
+    pub fn gain_reduction(&self) -> GainReduction {
+        self.chain.gain_reduction()
     }
 
     /// The settings in effect.
@@ -317,10 +484,26 @@ impl Engine {
             }
         }
 
-        // Trims and bypass, sample by sample, so ramps advance identically
+        // Input trim, sample by sample, so ramps advance identically
         // whatever the block size.
         for i in 0..len {
-            let gain = self.input_trim.next() * self.output_trim.next();
+            let gain = self.input_trim.next();
+            for channel in channels.iter_mut() {
+                channel[start + i] *= gain;
+            }
+        }
+
+        match channels {
+            [only] => self.chain.process(&mut [&mut only[start..end]]),
+            [left, right] => self
+                .chain
+                .process(&mut [&mut left[start..end], &mut right[start..end]]),
+            _ => {}
+        }
+
+        // Output trim and the bypass crossfade.
+        for i in 0..len {
+            let gain = self.output_trim.next();
             let dry_share = self.bypass_mix.advance();
             for (channel, dry) in channels.iter_mut().zip(&self.dry) {
                 let wet = channel[start + i] * gain;

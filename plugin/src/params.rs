@@ -7,6 +7,10 @@
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
+use crate::dsp::glue::GlueParams;
+use crate::dsp::low_end::LowEndParams;
+use crate::dsp::punch::PunchParams;
+use crate::dsp::width::WidthParams;
 use crate::engine::EngineSettings;
 use crate::role::StemRole;
 
@@ -29,44 +33,296 @@ pub struct StemMasterParams {
     /// Crossfades to the unprocessed signal; the host's bypass switch.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Low end: mono below the crossover and the low-band stabilizer.
+    #[nested(group = "Low End")]
+    pub low_end: LowEndControls,
+    /// Glue compressor.
+    #[nested(group = "Glue")]
+    pub glue: GlueControls,
+    /// Punch (transient shaper).
+    #[nested(group = "Punch")]
+    pub punch: PunchControls,
+    /// Width and balance.
+    #[nested(group = "Width")]
+    pub width: WidthControls,
 }
 
 impl Default for StemMasterParams {
     fn default() -> Self {
         Self {
-            input_trim: trim_param("Input Trim"),
-            output_trim: trim_param("Output Trim"),
+            input_trim: db_param("Input Trim", 0.0, TRIM_RANGE_DB.0, TRIM_RANGE_DB.1),
+            output_trim: db_param("Output Trim", 0.0, TRIM_RANGE_DB.0, TRIM_RANGE_DB.1),
             role: EnumParam::new("Stem Role", StemRole::FullMix),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            low_end: LowEndControls::default(),
+            glue: GlueControls::default(),
+            punch: PunchControls::default(),
+            width: WidthControls::default(),
         }
     }
 }
 
-/// A trim: continuous (hosts see no steps, so any value a host sends is
-/// used as is), shown with 0.01 dB resolution.
-fn trim_param(name: &str) -> FloatParam {
+/// Low-end controls; units as in [`LowEndParams`].
+#[derive(Params)]
+pub struct LowEndControls {
+    /// Module on/off.
+    #[id = "low_on"]
+    pub on: BoolParam,
+    /// Mono below the crossover.
+    #[id = "mono_on"]
+    pub mono_below: BoolParam,
+    /// Crossover frequency, Hz.
+    #[id = "xover_hz"]
+    pub crossover_hz: FloatParam,
+    /// Stabilizer on/off.
+    #[id = "stab_on"]
+    pub stabilizer: BoolParam,
+    /// Stabilizer threshold, dBFS.
+    #[id = "stab_thresh"]
+    pub stabilizer_threshold_db: FloatParam,
+    /// Stabilizer ratio.
+    #[id = "stab_ratio"]
+    pub stabilizer_ratio: FloatParam,
+    /// Stabilizer attack, ms.
+    #[id = "stab_attack"]
+    pub stabilizer_attack_ms: FloatParam,
+    /// Stabilizer release, ms.
+    #[id = "stab_release"]
+    pub stabilizer_release_ms: FloatParam,
+}
+
+impl Default for LowEndControls {
+    fn default() -> Self {
+        let d = LowEndParams::default();
+        Self {
+            on: BoolParam::new("Low End", false),
+            mono_below: BoolParam::new("Mono Bass", d.mono_below_enabled),
+            crossover_hz: hz_param("Crossover", d.crossover_hz, 40.0, 250.0),
+            stabilizer: BoolParam::new("Stabilizer", d.stabilizer_enabled),
+            stabilizer_threshold_db: db_param(
+                "Stabilizer Threshold",
+                d.stabilizer_threshold_db,
+                -40.0,
+                0.0,
+            ),
+            stabilizer_ratio: ratio_param("Stabilizer Ratio", d.stabilizer_ratio, 1.0, 8.0),
+            stabilizer_attack_ms: ms_param("Stabilizer Attack", d.stabilizer_attack_ms, 5.0, 200.0),
+            stabilizer_release_ms: ms_param(
+                "Stabilizer Release",
+                d.stabilizer_release_ms,
+                20.0,
+                2000.0,
+            ),
+        }
+    }
+}
+
+/// Glue compressor controls; units as in [`GlueParams`].
+#[derive(Params)]
+pub struct GlueControls {
+    /// Module on/off.
+    #[id = "glue_on"]
+    pub on: BoolParam,
+    /// Threshold, dBFS.
+    #[id = "glue_thresh"]
+    pub threshold_db: FloatParam,
+    /// Ratio.
+    #[id = "glue_ratio"]
+    pub ratio: FloatParam,
+    /// Attack, ms.
+    #[id = "glue_attack"]
+    pub attack_ms: FloatParam,
+    /// Release, ms.
+    #[id = "glue_release"]
+    pub release_ms: FloatParam,
+    /// Knee width, dB.
+    #[id = "glue_knee"]
+    pub knee_db: FloatParam,
+    /// Wet share, %.
+    #[id = "glue_mix"]
+    pub mix_percent: FloatParam,
+    /// Sidechain high-pass corner, Hz.
+    #[id = "glue_hpf"]
+    pub sidechain_hpf_hz: FloatParam,
+    /// Make-up gain, dB.
+    #[id = "glue_makeup"]
+    pub makeup_db: FloatParam,
+}
+
+impl Default for GlueControls {
+    fn default() -> Self {
+        let d = GlueParams::default();
+        Self {
+            on: BoolParam::new("Glue", false),
+            threshold_db: db_param("Glue Threshold", d.threshold_db, -40.0, 0.0),
+            ratio: ratio_param("Glue Ratio", d.ratio, 1.0, 10.0),
+            attack_ms: ms_param("Glue Attack", d.attack_ms, 0.1, 100.0),
+            release_ms: ms_param("Glue Release", d.release_ms, 10.0, 2000.0),
+            knee_db: db_param("Glue Knee", d.knee_db, 0.0, 24.0),
+            mix_percent: percent_param("Glue Mix", d.mix * 100.0, 0.0, 100.0),
+            sidechain_hpf_hz: hz_param("Glue Sidechain HPF", d.sidechain_hpf_hz, 20.0, 300.0),
+            makeup_db: db_param("Glue Makeup", d.makeup_db, 0.0, 24.0),
+        }
+    }
+}
+
+/// Punch controls; units as in [`PunchParams`].
+#[derive(Params)]
+pub struct PunchControls {
+    /// Module on/off.
+    #[id = "punch_on"]
+    pub on: BoolParam,
+    /// Transient emphasis, dB.
+    #[id = "punch_attack"]
+    pub attack_db: FloatParam,
+    /// Sustain emphasis, dB.
+    #[id = "punch_sustain"]
+    pub sustain_db: FloatParam,
+}
+
+impl Default for PunchControls {
+    fn default() -> Self {
+        let d = PunchParams::default();
+        Self {
+            on: BoolParam::new("Punch", false),
+            attack_db: db_param("Punch Attack", d.attack_db, -12.0, 12.0),
+            sustain_db: db_param("Punch Sustain", d.sustain_db, -12.0, 12.0),
+        }
+    }
+}
+
+/// Width controls; units as in [`WidthParams`].
+#[derive(Params)]
+pub struct WidthControls {
+    /// Module on/off.
+    #[id = "width_on"]
+    pub on: BoolParam,
+    /// Side gain, % (100 = unchanged).
+    #[id = "width"]
+    pub side_gain_percent: FloatParam,
+    /// Balance, % (−100 = left only, +100 = right only).
+    #[id = "balance"]
+    pub balance_percent: FloatParam,
+}
+
+impl Default for WidthControls {
+    fn default() -> Self {
+        let d = WidthParams::default();
+        Self {
+            on: BoolParam::new("Width", false),
+            side_gain_percent: percent_param("Stereo Width", d.side_gain_percent, 0.0, 200.0),
+            balance_percent: percent_param("Balance", d.balance * 100.0, -100.0, 100.0),
+        }
+    }
+}
+
+/// A linear parameter in dB, continuous (hosts see no steps, so any value a
+/// host sends is used as is), shown with 0.01 dB resolution.
+fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(" dB")
+        .with_value_to_string(Arc::new(|value| format!("{value:.2}")))
+        .with_string_to_value(Arc::new(|text| parse_number(text, "db")))
+}
+
+/// A frequency in Hz on a logarithmic-feeling (skewed) range.
+fn hz_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     FloatParam::new(
         name,
-        0.0,
-        FloatRange::Linear {
-            min: TRIM_RANGE_DB.0,
-            max: TRIM_RANGE_DB.1,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-1.0),
         },
     )
-    .with_unit(" dB")
+    .with_unit(" Hz")
+    .with_value_to_string(Arc::new(|value| format!("{value:.1}")))
+    .with_string_to_value(Arc::new(|text| parse_number(text, "hz")))
+}
+
+/// A time in ms on a skewed range.
+fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-1.5),
+        },
+    )
+    .with_unit(" ms")
+    .with_value_to_string(Arc::new(|value| format!("{value:.1}")))
+    .with_string_to_value(Arc::new(|text| parse_number(text, "ms")))
+}
+
+/// A compression ratio (x:1) on a skewed range.
+fn ratio_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-1.0),
+        },
+    )
+    .with_unit(":1")
     .with_value_to_string(Arc::new(|value| format!("{value:.2}")))
-    .with_string_to_value(Arc::new(|text| parse_number(text, "db")))
+    .with_string_to_value(Arc::new(|text| parse_number(text, ":1")))
+}
+
+/// A percentage on a linear range.
+fn percent_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(" %")
+        .with_value_to_string(Arc::new(|value| format!("{value:.1}")))
+        .with_string_to_value(Arc::new(|text| parse_number(text, "%")))
 }
 
 impl StemMasterParams {
     /// The engine's view of the current parameter values.
     #[inline]
     pub fn engine_settings(&self) -> EngineSettings {
+        let low = &self.low_end;
+        let glue = &self.glue;
         EngineSettings {
             input_trim_db: self.input_trim.value(),
             output_trim_db: self.output_trim.value(),
             role: self.role.value(),
             bypass: self.bypass.value(),
+            low_end_on: low.on.value(),
+            low_end: LowEndParams {
+                mono_below_enabled: low.mono_below.value(),
+                crossover_hz: low.crossover_hz.value(),
+                stabilizer_enabled: low.stabilizer.value(),
+                stabilizer_threshold_db: low.stabilizer_threshold_db.value(),
+                stabilizer_ratio: low.stabilizer_ratio.value(),
+                stabilizer_attack_ms: low.stabilizer_attack_ms.value(),
+                stabilizer_release_ms: low.stabilizer_release_ms.value(),
+            },
+            glue_on: glue.on.value(),
+            glue: GlueParams {
+                threshold_db: glue.threshold_db.value(),
+                ratio: glue.ratio.value(),
+                attack_ms: glue.attack_ms.value(),
+                release_ms: glue.release_ms.value(),
+                knee_db: glue.knee_db.value(),
+                mix: glue.mix_percent.value() / 100.0,
+                sidechain_hpf_hz: glue.sidechain_hpf_hz.value(),
+                makeup_db: glue.makeup_db.value(),
+            },
+            punch_on: self.punch.on.value(),
+            punch: PunchParams {
+                attack_db: self.punch.attack_db.value(),
+                sustain_db: self.punch.sustain_db.value(),
+            },
+            width_on: self.width.on.value(),
+            width: WidthParams {
+                side_gain_percent: self.width.side_gain_percent.value(),
+                balance: self.width.balance_percent.value() / 100.0,
+            },
         }
     }
 }
@@ -302,6 +558,29 @@ mod tests {
                 "out_gain | Output Trim | float -24..24 dB | default 0.00",
                 "role | Stem Role | choice drums|bass|vocals|backing-vocals|music|effects|full-mix | default full-mix",
                 "bypass | Bypass | toggle | default off",
+                "low_on | Low End | toggle | default off",
+                "mono_on | Mono Bass | toggle | default off",
+                "xover_hz | Crossover | float 40..250 Hz | default 120.0",
+                "stab_on | Stabilizer | toggle | default off",
+                "stab_thresh | Stabilizer Threshold | float -40..0 dB | default -18.00",
+                "stab_ratio | Stabilizer Ratio | float 1..8 :1 | default 3.00",
+                "stab_attack | Stabilizer Attack | float 5..200 ms | default 30.0",
+                "stab_release | Stabilizer Release | float 20..2000 ms | default 250.0",
+                "glue_on | Glue | toggle | default off",
+                "glue_thresh | Glue Threshold | float -40..0 dB | default -18.00",
+                "glue_ratio | Glue Ratio | float 1..10 :1 | default 2.00",
+                "glue_attack | Glue Attack | float 0.1..100 ms | default 10.0",
+                "glue_release | Glue Release | float 10..2000 ms | default 200.0",
+                "glue_knee | Glue Knee | float 0..24 dB | default 6.00",
+                "glue_mix | Glue Mix | float 0..100 % | default 100.0",
+                "glue_hpf | Glue Sidechain HPF | float 20..300 Hz | default 60.0",
+                "glue_makeup | Glue Makeup | float 0..24 dB | default 0.00",
+                "punch_on | Punch | toggle | default off",
+                "punch_attack | Punch Attack | float -12..12 dB | default 0.00",
+                "punch_sustain | Punch Sustain | float -12..12 dB | default 0.00",
+                "width_on | Width | toggle | default off",
+                "width | Stereo Width | float 0..200 % | default 100.0",
+                "balance | Balance | float -100..100 % | default 0.0",
             ]
         );
     }

@@ -309,22 +309,36 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
 }
 
 fn print_params(out: &mut dyn Write) {
-    let descriptions = params::describe(&StemMasterParams::default());
-    let _ = writeln!(
-        out,
-        "{:<10} {:<13} {:<58} {:<5} DEFAULT",
-        "ID", "NAME", "RANGE", "UNIT"
-    );
-    for description in descriptions {
-        let (range, unit) = match &description.kind {
-            ParamKind::Float { min, max, unit } => (format!("{min} to {max}"), unit.clone()),
-            ParamKind::Choice(choices) => (choices.join(" | "), String::new()),
-            ParamKind::Toggle => ("off | on".to_string(), String::new()),
-        };
-        let _ = writeln!(
-            out,
-            "{:<10} {:<13} {:<58} {:<5} {}",
-            description.id, description.name, range, unit, description.default
-        );
+    let rows: Vec<[String; 5]> = params::describe(&StemMasterParams::default())
+        .into_iter()
+        .map(|description| {
+            let (range, unit) = match &description.kind {
+                ParamKind::Float { min, max, unit } => (format!("{min} to {max}"), unit.clone()),
+                ParamKind::Choice(choices) => (choices.join(" | "), String::new()),
+                ParamKind::Toggle => ("off | on".to_string(), String::new()),
+            };
+            [
+                description.id,
+                description.name,
+                range,
+                unit,
+                description.default,
+            ]
+        })
+        .collect();
+    let header = ["ID", "NAME", "RANGE", "UNIT", "DEFAULT"].map(String::from);
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(widths) {
+            line.push_str(&format!("{cell:<width$}  "));
+        }
+        line.push_str(&row[4]);
+        let _ = writeln!(out, "{line}");
     }
 }

@@ -1,0 +1,132 @@
+//! A place in the mastering chain: one processing module with its own
+//! click-free bypass. Switching a module on or off crossfades between its
+//! input and its output over [`MODULE_FADE_SECONDS`]; a module that is fully
+//! off costs nothing and is reset, so switching it on starts from silence.
+
+use super::smoothing::LinearRamp;
+
+/// Length of the crossfade when a module is switched on or off, seconds.
+pub const MODULE_FADE_SECONDS: f32 = 0.020;
+/// Channels a slot handles.
+const MAX_CHANNELS: usize = 2;
+
+/// What the chain needs from a processing module.
+pub trait ChainModule {
+    /// Processes planar audio in place.
+    fn process(&mut self, channels: &mut [&mut [f32]]);
+    /// Clears all signal state.
+    fn reset(&mut self);
+}
+
+/// A module, its on/off state and the buffer its crossfade needs.
+pub struct ModuleSlot<M> {
+    /// The module.
+    pub module: M,
+    /// Share of the module's output: 0 = bypassed, 1 = on.
+    enabled: LinearRamp,
+    /// The module's input during a crossfade, per channel, `max_block` samples.
+    dry: Vec<Vec<f32>>,
+}
+
+impl<M: ChainModule> ModuleSlot<M> {
+    /// A slot for `module`, off, for blocks of up to `max_block` samples.
+    pub fn new(module: M, sample_rate_hz: f32, max_block: usize, channels: usize) -> Self {
+        Self {
+            module,
+            enabled: LinearRamp::new(
+                0.0,
+                LinearRamp::samples_for(MODULE_FADE_SECONDS, sample_rate_hz),
+            ),
+            dry: vec![vec![0.0; max_block]; channels.min(MAX_CHANNELS)],
+        }
+    }
+
+    /// Switches the module on or off (a crossfade follows).
+    #[inline]
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.enabled.set_target(if enabled { 1.0 } else { 0.0 });
+    }
+
+    /// Whether the module contributes to the output at all right now.
+    pub fn is_active(&self) -> bool {
+        self.enabled.value() > 0.0 || self.enabled.target() > 0.0
+    }
+
+    /// Jumps to the target on/off state and clears the module's state.
+    pub fn reset(&mut self) {
+        self.enabled.snap_to_target();
+        self.module.reset();
+    }
+
+    /// Processes a chunk of at most `max_block` samples per channel.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let Some(len) = channels.first().map(|c| c.len()) else {
+            return;
+        };
+        if self.enabled.is_settled() {
+            if self.enabled.value() == 0.0 {
+                return;
+            }
+            self.module.process(channels);
+            return;
+        }
+        let switching_on = self.enabled.target() > self.enabled.value();
+        if switching_on && self.enabled.value() == 0.0 {
+            // Coming back from fully off: start from a clean state.
+            self.module.reset();
+        }
+        for (dry, channel) in self.dry.iter_mut().zip(channels.iter()) {
+            dry[..len].copy_from_slice(channel);
+        }
+        self.module.process(channels);
+        for i in 0..len {
+            let wet_share = self.enabled.advance();
+            for (channel, dry) in channels.iter_mut().zip(&self.dry) {
+                channel[i] = channel[i] * wet_share + dry[i] * (1.0 - wet_share);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Halves the signal.
+    struct Half;
+    impl ChainModule for Half {
+        fn process(&mut self, channels: &mut [&mut [f32]]) {
+            for channel in channels.iter_mut() {
+                for x in channel.iter_mut() {
+                    *x *= 0.5;
+                }
+            }
+        }
+        fn reset(&mut self) {}
+    }
+
+    #[test]
+    fn crossfades_between_bypass_and_module() {
+        let mut slot = ModuleSlot::new(Half, 1000.0, 64, 1);
+        // 20 ms at 1 kHz = 20 samples of crossfade.
+        let mut block = vec![1.0f32; 64];
+        slot.process(&mut [&mut block]);
+        assert!(block.iter().all(|&x| x == 1.0), "off passes through");
+        slot.set_enabled(true);
+        let mut block = vec![1.0f32; 64];
+        slot.process(&mut [&mut block]);
+        assert!((block[0] - 0.975).abs() < 1e-6, "{}", block[0]);
+        assert!(block.windows(2).all(|p| p[1] <= p[0]));
+        assert!(
+            block[19..].iter().all(|&x| x == 0.5),
+            "fully on after the fade"
+        );
+        slot.set_enabled(false);
+        let mut block = vec![1.0f32; 64];
+        slot.process(&mut [&mut block]);
+        assert!(
+            block[19..].iter().all(|&x| x == 1.0),
+            "fully off after the fade"
+        );
+    }
+}
