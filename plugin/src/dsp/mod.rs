@@ -2,11 +2,14 @@
 //! framework or the editor.
 
 pub mod biquad;
+pub mod deharsh;
 pub mod denormal;
 pub mod glue;
 pub mod low_end;
+pub mod module_slot;
 pub mod punch;
 pub mod smoothing;
+pub mod tone;
 pub mod width;
 
 /// Converts decibels to a linear amplitude factor.
