@@ -2,7 +2,8 @@
 //! that both the plugin and the `stem-master` command-line tool drive.
 //!
 //! Signal flow per block, in this fixed order: sanitise input (NaN/Inf → 0)
-//! → input trim → low end (mono bass, stabilizer) → glue compressor → punch
+//! → input trim → tone → de-harsh → low end (mono bass, stabilizer) → glue
+//! compressor → punch
 //! → width → output trim → bypass crossfade against the dry input, delayed
 //! by the engine's latency so the two stay aligned → meters ([`Analyzer`])
 //! on the output. Every module has its own click-free on/off switch
@@ -12,12 +13,14 @@
 //! allocates, locks or blocks.
 
 use crate::dsp::db_to_gain;
+use crate::dsp::deharsh::{Deharsh, DeharshParams};
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::glue::{Glue, GlueParams};
 use crate::dsp::low_end::{LowEnd, LowEndParams};
 use crate::dsp::module_slot::{ChainModule, ModuleSlot};
 use crate::dsp::punch::{Punch, PunchParams};
 use crate::dsp::smoothing::LinearRamp;
+use crate::dsp::tone::{Tone, ToneParams};
 use crate::dsp::width::{Width, WidthParams};
 use crate::meter::Analyzer;
 use crate::role::StemRole;
@@ -46,6 +49,14 @@ pub struct EngineSettings {
     pub role: StemRole,
     /// When true the output crossfades to the unprocessed input.
     pub bypass: bool,
+    /// Tone module switched on.
+    pub tone_on: bool,
+    /// Tone settings (low cut, shelves, tilt, bell).
+    pub tone: ToneParams,
+    /// De-harsh module switched on.
+    pub deharsh_on: bool,
+    /// De-harsh settings.
+    pub deharsh: DeharshParams,
     /// Low-end module switched on.
     pub low_end_on: bool,
     /// Low-end settings (mono below the crossover, stabilizer).
@@ -71,6 +82,10 @@ impl Default for EngineSettings {
             output_trim_db: 0.0,
             role: StemRole::FullMix,
             bypass: false,
+            tone_on: false,
+            tone: ToneParams::default(),
+            deharsh_on: false,
+            deharsh: DeharshParams::default(),
             low_end_on: false,
             low_end: LowEndParams::default(),
             glue_on: false,
@@ -86,10 +101,30 @@ impl Default for EngineSettings {
 /// Gain reduction of the dynamic modules during the last block, dB (≥ 0).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GainReduction {
+    /// De-harsh band cut.
+    pub deharsh_db: f32,
     /// Low-band stabilizer.
     pub stabilizer_db: f32,
     /// Glue compressor.
     pub glue_db: f32,
+}
+
+impl ChainModule for Tone {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        Tone::process(self, channels);
+    }
+    fn reset(&mut self) {
+        Tone::reset(self);
+    }
+}
+
+impl ChainModule for Deharsh {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        Deharsh::process(self, channels);
+    }
+    fn reset(&mut self) {
+        Deharsh::reset(self);
+    }
 }
 
 impl ChainModule for LowEnd {
@@ -130,6 +165,8 @@ impl ChainModule for Width {
 
 /// The processing modules, in chain order.
 struct Chain {
+    tone: ModuleSlot<Tone>,
+    deharsh: ModuleSlot<Deharsh>,
     low_end: ModuleSlot<LowEnd>,
     glue: ModuleSlot<Glue>,
     punch: ModuleSlot<Punch>,
@@ -139,6 +176,18 @@ struct Chain {
 impl Chain {
     fn new(sample_rate_hz: f32, max_block: usize, channels: usize) -> Self {
         Self {
+            tone: ModuleSlot::new(
+                Tone::new(sample_rate_hz, max_block, channels),
+                sample_rate_hz,
+                max_block,
+                channels,
+            ),
+            deharsh: ModuleSlot::new(
+                Deharsh::new(sample_rate_hz, max_block, channels),
+                sample_rate_hz,
+                max_block,
+                channels,
+            ),
             low_end: ModuleSlot::new(
                 LowEnd::new(sample_rate_hz, max_block, channels),
                 sample_rate_hz,
@@ -167,6 +216,10 @@ impl Chain {
     }
 
     fn set_settings(&mut self, settings: &EngineSettings) {
+        self.tone.set_enabled(settings.tone_on);
+        self.tone.module.set_params(&settings.tone);
+        self.deharsh.set_enabled(settings.deharsh_on);
+        self.deharsh.module.set_params(&settings.deharsh);
         self.low_end.set_enabled(settings.low_end_on);
         self.low_end.module.set_params(&settings.low_end);
         self.glue.set_enabled(settings.glue_on);
@@ -178,6 +231,8 @@ impl Chain {
     }
 
     fn reset(&mut self) {
+        self.tone.reset();
+        self.deharsh.reset();
         self.low_end.reset();
         self.glue.reset();
         self.punch.reset();
@@ -185,6 +240,8 @@ impl Chain {
     }
 
     fn process(&mut self, channels: &mut [&mut [f32]]) {
+        self.tone.process(channels);
+        self.deharsh.process(channels);
         self.low_end.process(channels);
         self.glue.process(channels);
         self.punch.process(channels);
@@ -193,6 +250,11 @@ impl Chain {
 
     fn gain_reduction(&self) -> GainReduction {
         GainReduction {
+            deharsh_db: if self.deharsh.is_active() {
+                self.deharsh.module.gain_reduction_db()
+            } else {
+                0.0
+            },
             stabilizer_db: if self.low_end.is_active() {
                 self.low_end.module.gain_reduction_db()
             } else {

@@ -7,9 +7,11 @@
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
+use crate::dsp::deharsh::DeharshParams;
 use crate::dsp::glue::GlueParams;
 use crate::dsp::low_end::LowEndParams;
 use crate::dsp::punch::PunchParams;
+use crate::dsp::tone::{LowCutSlope, ToneParams};
 use crate::dsp::width::WidthParams;
 use crate::engine::EngineSettings;
 use crate::role::StemRole;
@@ -33,6 +35,12 @@ pub struct StemMasterParams {
     /// Crossfades to the unprocessed signal; the host's bypass switch.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Tone: low cut, shelves, tilt and bell.
+    #[nested(group = "Tone")]
+    pub tone: ToneControls,
+    /// De-harsh dynamic band.
+    #[nested(group = "De-harsh")]
+    pub deharsh: DeharshControls,
     /// Low end: mono below the crossover and the low-band stabilizer.
     #[nested(group = "Low End")]
     pub low_end: LowEndControls,
@@ -54,10 +62,150 @@ impl Default for StemMasterParams {
             output_trim: db_param("Output Trim", 0.0, TRIM_RANGE_DB.0, TRIM_RANGE_DB.1),
             role: EnumParam::new("Stem Role", StemRole::FullMix),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            tone: ToneControls::default(),
+            deharsh: DeharshControls::default(),
             low_end: LowEndControls::default(),
             glue: GlueControls::default(),
             punch: PunchControls::default(),
             width: WidthControls::default(),
+        }
+    }
+}
+
+/// Tone controls; units as in [`ToneParams`].
+#[derive(Params)]
+pub struct ToneControls {
+    /// Module on/off.
+    #[id = "tone_on"]
+    pub on: BoolParam,
+    /// Low cut on/off.
+    #[id = "lowcut_on"]
+    pub low_cut: BoolParam,
+    /// Low-cut corner, Hz.
+    #[id = "lowcut_hz"]
+    pub low_cut_hz: FloatParam,
+    /// Low-cut slope.
+    #[id = "lowcut_slope"]
+    pub low_cut_slope: EnumParam<LowCutSlope>,
+    /// Low-shelf corner, Hz.
+    #[id = "lowshelf_hz"]
+    pub low_shelf_hz: FloatParam,
+    /// Low-shelf gain, dB.
+    #[id = "lowshelf_db"]
+    pub low_shelf_db: FloatParam,
+    /// High-shelf corner, Hz.
+    #[id = "highshelf_hz"]
+    pub high_shelf_hz: FloatParam,
+    /// High-shelf gain, dB.
+    #[id = "highshelf_db"]
+    pub high_shelf_db: FloatParam,
+    /// Tilt around 1 kHz, dB (positive = brighter).
+    #[id = "tilt_db"]
+    pub tilt_db: FloatParam,
+    /// Bell centre, Hz.
+    #[id = "bell_hz"]
+    pub bell_hz: FloatParam,
+    /// Bell gain, dB.
+    #[id = "bell_db"]
+    pub bell_db: FloatParam,
+    /// Bell Q.
+    #[id = "bell_q"]
+    pub bell_q: FloatParam,
+}
+
+impl Default for ToneControls {
+    fn default() -> Self {
+        let d = ToneParams::default();
+        Self {
+            on: BoolParam::new("Tone", false),
+            low_cut: BoolParam::new("Low Cut", d.low_cut_enabled),
+            low_cut_hz: hz_param("Low Cut Frequency", d.low_cut_hz, 20.0, 300.0),
+            low_cut_slope: EnumParam::new("Low Cut Slope", d.low_cut_slope),
+            low_shelf_hz: hz_param("Low Shelf Frequency", d.low_shelf_hz, 30.0, 500.0),
+            low_shelf_db: db_param("Low Shelf Gain", d.low_shelf_db, -12.0, 12.0),
+            high_shelf_hz: hz_param("High Shelf Frequency", d.high_shelf_hz, 2000.0, 16000.0),
+            high_shelf_db: db_param("High Shelf Gain", d.high_shelf_db, -12.0, 12.0),
+            tilt_db: db_param("Tilt", d.tilt_db, -6.0, 6.0),
+            bell_hz: hz_param("Bell Frequency", d.bell_hz, 40.0, 16000.0),
+            bell_db: db_param("Bell Gain", d.bell_db, -12.0, 12.0),
+            bell_q: ratio_param("Bell Q", d.bell_q, 0.3, 8.0).with_unit(""),
+        }
+    }
+}
+
+impl Enum for LowCutSlope {
+    fn variants() -> &'static [&'static str] {
+        &["12 dB", "24 dB"]
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        Some(&["12-db", "24-db"])
+    }
+
+    fn to_index(self) -> usize {
+        match self {
+            LowCutSlope::Db12 => 0,
+            LowCutSlope::Db24 => 1,
+        }
+    }
+
+    fn from_index(index: usize) -> Self {
+        if index == 1 {
+            LowCutSlope::Db24
+        } else {
+            LowCutSlope::Db12
+        }
+    }
+}
+
+/// De-harsh controls; units as in [`DeharshParams`].
+#[derive(Params)]
+pub struct DeharshControls {
+    /// Module on/off.
+    #[id = "dh_on"]
+    pub on: BoolParam,
+    /// Band centre, Hz.
+    #[id = "dh_hz"]
+    pub centre_hz: FloatParam,
+    /// Band width, octaves.
+    #[id = "dh_width"]
+    pub width_octaves: FloatParam,
+    /// Threshold: band level above the rest of the spectrum, dB.
+    #[id = "dh_thresh"]
+    pub threshold_db: FloatParam,
+    /// Deepest cut, dB.
+    #[id = "dh_max"]
+    pub max_cut_db: FloatParam,
+    /// Ratio.
+    #[id = "dh_ratio"]
+    pub ratio: FloatParam,
+    /// Attack, ms.
+    #[id = "dh_attack"]
+    pub attack_ms: FloatParam,
+    /// Release, ms.
+    #[id = "dh_release"]
+    pub release_ms: FloatParam,
+}
+
+impl Default for DeharshControls {
+    fn default() -> Self {
+        let d = DeharshParams::default();
+        Self {
+            on: BoolParam::new("De-harsh", false),
+            centre_hz: hz_param("De-harsh Frequency", d.centre_hz, 1000.0, 10000.0),
+            width_octaves: FloatParam::new(
+                "De-harsh Width",
+                d.width_octaves,
+                FloatRange::Linear { min: 0.5, max: 3.0 },
+            )
+            .with_unit(" oct")
+            .with_value_to_string(Arc::new(|value| format!("{value:.2}")))
+            .with_string_to_value(Arc::new(|text| parse_number(text, "oct"))),
+            threshold_db: db_param("De-harsh Threshold", d.threshold_db, -12.0, 12.0),
+            max_cut_db: db_param("De-harsh Max Cut", d.max_cut_db, 0.0, 12.0),
+            ratio: ratio_param("De-harsh Ratio", d.ratio, 1.0, 20.0),
+            attack_ms: ms_param("De-harsh Attack", d.attack_ms, 0.5, 100.0),
+            release_ms: ms_param("De-harsh Release", d.release_ms, 10.0, 1000.0),
         }
     }
 }
@@ -285,6 +433,8 @@ impl StemMasterParams {
     /// The engine's view of the current parameter values.
     #[inline]
     pub fn engine_settings(&self) -> EngineSettings {
+        let tone = &self.tone;
+        let deharsh = &self.deharsh;
         let low = &self.low_end;
         let glue = &self.glue;
         EngineSettings {
@@ -292,6 +442,30 @@ impl StemMasterParams {
             output_trim_db: self.output_trim.value(),
             role: self.role.value(),
             bypass: self.bypass.value(),
+            tone_on: tone.on.value(),
+            tone: ToneParams {
+                low_cut_enabled: tone.low_cut.value(),
+                low_cut_hz: tone.low_cut_hz.value(),
+                low_cut_slope: tone.low_cut_slope.value(),
+                low_shelf_hz: tone.low_shelf_hz.value(),
+                low_shelf_db: tone.low_shelf_db.value(),
+                high_shelf_hz: tone.high_shelf_hz.value(),
+                high_shelf_db: tone.high_shelf_db.value(),
+                tilt_db: tone.tilt_db.value(),
+                bell_hz: tone.bell_hz.value(),
+                bell_db: tone.bell_db.value(),
+                bell_q: tone.bell_q.value(),
+            },
+            deharsh_on: deharsh.on.value(),
+            deharsh: DeharshParams {
+                centre_hz: deharsh.centre_hz.value(),
+                width_octaves: deharsh.width_octaves.value(),
+                threshold_db: deharsh.threshold_db.value(),
+                max_cut_db: deharsh.max_cut_db.value(),
+                ratio: deharsh.ratio.value(),
+                attack_ms: deharsh.attack_ms.value(),
+                release_ms: deharsh.release_ms.value(),
+            },
             low_end_on: low.on.value(),
             low_end: LowEndParams {
                 mono_below_enabled: low.mono_below.value(),
@@ -558,6 +732,26 @@ mod tests {
                 "out_gain | Output Trim | float -24..24 dB | default 0.00",
                 "role | Stem Role | choice drums|bass|vocals|backing-vocals|music|effects|full-mix | default full-mix",
                 "bypass | Bypass | toggle | default off",
+                "tone_on | Tone | toggle | default off",
+                "lowcut_on | Low Cut | toggle | default off",
+                "lowcut_hz | Low Cut Frequency | float 20..300 Hz | default 30.0",
+                "lowcut_slope | Low Cut Slope | choice 12-db|24-db | default 12-db",
+                "lowshelf_hz | Low Shelf Frequency | float 30..500 Hz | default 100.0",
+                "lowshelf_db | Low Shelf Gain | float -12..12 dB | default 0.00",
+                "highshelf_hz | High Shelf Frequency | float 2000..16000 Hz | default 8000.0",
+                "highshelf_db | High Shelf Gain | float -12..12 dB | default 0.00",
+                "tilt_db | Tilt | float -6..6 dB | default 0.00",
+                "bell_hz | Bell Frequency | float 40..16000 Hz | default 1000.0",
+                "bell_db | Bell Gain | float -12..12 dB | default 0.00",
+                "bell_q | Bell Q | float 0.3..8  | default 1.00",
+                "dh_on | De-harsh | toggle | default off",
+                "dh_hz | De-harsh Frequency | float 1000..10000 Hz | default 3200.0",
+                "dh_width | De-harsh Width | float 0.5..3 oct | default 1.30",
+                "dh_thresh | De-harsh Threshold | float -12..12 dB | default 3.00",
+                "dh_max | De-harsh Max Cut | float 0..12 dB | default 6.00",
+                "dh_ratio | De-harsh Ratio | float 1..20 :1 | default 4.00",
+                "dh_attack | De-harsh Attack | float 0.5..100 ms | default 5.0",
+                "dh_release | De-harsh Release | float 10..1000 ms | default 80.0",
                 "low_on | Low End | toggle | default off",
                 "mono_on | Mono Bass | toggle | default off",
                 "xover_hz | Crossover | float 40..250 Hz | default 120.0",

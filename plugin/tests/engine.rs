@@ -29,6 +29,13 @@ fn automation(frames: usize) -> Vec<(usize, EngineSettings)> {
         ..EngineSettings::default()
     };
     let mut modules = set(6.0, -3.5, false);
+    modules.tone_on = true;
+    modules.tone.low_cut_enabled = true;
+    modules.tone.high_shelf_db = 3.0;
+    modules.tone.tilt_db = -2.0;
+    modules.tone.bell_db = -4.0;
+    modules.deharsh_on = true;
+    modules.deharsh.threshold_db = -6.0;
     modules.low_end_on = true;
     modules.low_end.mono_below_enabled = true;
     modules.low_end.stabilizer_enabled = true;
@@ -44,6 +51,9 @@ fn automation(frames: usize) -> Vec<(usize, EngineSettings)> {
     moved.glue.threshold_db = -10.0;
     moved.low_end.crossover_hz = 60.0;
     moved.width.balance = 0.3;
+    moved.tone.bell_hz = 5000.0;
+    moved.tone.low_cut_slope = stem_master::dsp::tone::LowCutSlope::Db24;
+    moved.deharsh.centre_hz = 6000.0;
     vec![
         (0, set(0.0, 0.0, false)),
         (at(0.1), set(-12.0, 0.0, false)),
