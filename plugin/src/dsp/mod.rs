@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod deharsh;
 pub mod denormal;
 pub mod glue;
+pub mod limiter;
 pub mod low_end;
 pub mod module_slot;
 pub mod punch;

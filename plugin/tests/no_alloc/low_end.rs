@@ -5,10 +5,6 @@
 use nice_assert_no_alloc::assert_no_alloc;
 use stem_master::dsp::low_end::{LowEnd, LowEndParams};
 
-#[cfg(not(feature = "assert_process_allocs"))]
-#[global_allocator]
-static ALLOCATOR: nice_assert_no_alloc::AllocDisabler = nice_assert_no_alloc::AllocDisabler;
-
 fn signal(len: usize, freq: f32, fs: f32) -> Vec<f32> {
     (0..len)
         .map(|n| 0.5 * (std::f32::consts::TAU * freq * n as f32 / fs).sin())

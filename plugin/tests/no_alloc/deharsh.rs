@@ -5,10 +5,6 @@
 use nice_assert_no_alloc::assert_no_alloc;
 use stem_master::dsp::deharsh::{Deharsh, DeharshParams};
 
-#[cfg(not(feature = "assert_process_allocs"))]
-#[global_allocator]
-static ALLOCATOR: nice_assert_no_alloc::AllocDisabler = nice_assert_no_alloc::AllocDisabler;
-
 #[test]
 fn deharsh_does_not_allocate() {
     for fs in [44_100.0f32, 192_000.0] {
