@@ -3,10 +3,11 @@
 //!
 //! Signal flow per block, in this fixed order: sanitise input (NaN/Inf → 0)
 //! → input trim → tone → de-harsh → low end (mono bass, stabilizer) → glue
-//! compressor → punch
-//! → width → output trim → bypass crossfade against the dry input, delayed
-//! by the engine's latency so the two stay aligned → meters ([`Analyzer`])
-//! on the output. Every module has its own click-free on/off switch
+//! compressor → punch → width → output trim → true-peak limiter (so its
+//! ceiling is the final peak level) → bypass crossfade against the dry
+//! input, delayed by the engine's latency so the two stay aligned → meters
+//! ([`Analyzer`]) on the output. The latency is the limiter's look-ahead; it
+//! depends only on the sample rate, whether the limiter is on or off. Every module has its own click-free on/off switch
 //! ([`ModuleSlot`]).
 //!
 //! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
@@ -14,8 +15,10 @@
 
 use crate::dsp::db_to_gain;
 use crate::dsp::deharsh::{Deharsh, DeharshParams};
+use crate::dsp::delay::DelayLine;
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::glue::{Glue, GlueParams};
+use crate::dsp::limiter::{Limiter, LimiterParams};
 use crate::dsp::low_end::{LowEnd, LowEndParams};
 use crate::dsp::module_slot::{ChainModule, ModuleSlot};
 use crate::dsp::punch::{Punch, PunchParams};
@@ -73,6 +76,10 @@ pub struct EngineSettings {
     pub width_on: bool,
     /// Width and balance settings.
     pub width: WidthParams,
+    /// Limiter switched on.
+    pub limiter_on: bool,
+    /// Limiter settings (drive, ceiling, release).
+    pub limiter: LimiterParams,
 }
 
 impl Default for EngineSettings {
@@ -94,6 +101,8 @@ impl Default for EngineSettings {
             punch: PunchParams::default(),
             width_on: false,
             width: WidthParams::default(),
+            limiter_on: false,
+            limiter: LimiterParams::default(),
         }
     }
 }
@@ -107,6 +116,8 @@ pub struct GainReduction {
     pub stabilizer_db: f32,
     /// Glue compressor.
     pub glue_db: f32,
+    /// True-peak limiter.
+    pub limiter_db: f32,
 }
 
 impl ChainModule for Tone {
@@ -151,6 +162,18 @@ impl ChainModule for Punch {
     }
     fn reset(&mut self) {
         Punch::reset(self);
+    }
+}
+
+impl ChainModule for Limiter {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        Limiter::process(self, channels);
+    }
+    fn reset(&mut self) {
+        Limiter::reset(self);
+    }
+    fn latency_samples(&self) -> usize {
+        Limiter::latency_samples(self) as usize
     }
 }
 
@@ -260,6 +283,7 @@ impl Chain {
             } else {
                 0.0
             },
+            limiter_db: 0.0,
             glue_db: if self.glue.is_active() {
                 self.glue.module.gain_reduction_db()
             } else {
@@ -353,8 +377,12 @@ pub struct Engine {
     dry: Vec<Vec<f32>>,
     /// Meters on the output.
     analyzer: Analyzer,
-    /// The processing modules.
+    /// The processing modules before the output trim.
     chain: Chain,
+    /// The limiter, after the output trim.
+    limiter: ModuleSlot<Limiter>,
+    /// Per channel, delays the bypass path by the engine's latency.
+    dry_delay: Vec<DelayLine>,
 }
 
 impl Default for Engine {
@@ -380,6 +408,8 @@ impl Engine {
             dry: Vec::new(),
             analyzer: Analyzer::new(48_000.0, 2, ANALYZER_HISTORY_SECONDS),
             chain: Chain::new(48_000.0, 1, 2),
+            limiter: ModuleSlot::new(Limiter::new(48_000.0, 1, 2), 48_000.0, 1, 2),
+            dry_delay: Vec::new(),
         };
         engine
             .prepare(48_000.0, 1024, 2)
@@ -419,6 +449,15 @@ impl Engine {
         self.analyzer = Analyzer::new(sample_rate_hz, channels, ANALYZER_HISTORY_SECONDS);
         self.chain = Chain::new(sample_rate_hz, max_block, channels);
         self.chain.set_settings(&self.settings);
+        self.limiter = ModuleSlot::new(
+            Limiter::new(sample_rate_hz, max_block, channels),
+            sample_rate_hz,
+            max_block,
+            channels,
+        );
+        self.limiter.set_enabled(self.settings.limiter_on);
+        self.limiter.module.set_params(&self.settings.limiter);
+        self.dry_delay = vec![DelayLine::new(self.limiter.latency_samples()); channels];
         self.reset();
         Ok(())
     }
@@ -432,6 +471,9 @@ impl Engine {
         for channel in &mut self.dry {
             channel.fill(0.0);
         }
+        for line in &mut self.dry_delay {
+            line.reset();
+        }
         self.analyzer.reset();
         self.settle_on_next_block = true;
     }
@@ -441,6 +483,7 @@ impl Engine {
         self.output_trim.snap_to_target();
         self.bypass_mix.snap_to_target();
         self.chain.reset();
+        self.limiter.reset();
     }
 
     /// Takes new settings. Values ramp from where they are, except before the
@@ -454,11 +497,20 @@ impl Engine {
         self.bypass_mix
             .set_target(if settings.bypass { 1.0 } else { 0.0 });
         self.chain.set_settings(settings);
+        self.limiter.set_enabled(settings.limiter_on);
+        self.limiter.module.set_params(&settings.limiter);
     }
 
     /// Gain reduction of the dynamic modules during the last block.
     pub fn gain_reduction(&self) -> GainReduction {
-        self.chain.gain_reduction()
+        GainReduction {
+            limiter_db: if self.limiter.is_active() {
+                self.limiter.module.gain_reduction_db()
+            } else {
+                0.0
+            },
+            ..self.chain.gain_reduction()
+        }
     }
 
     /// The settings in effect.
@@ -466,10 +518,10 @@ impl Engine {
         &self.settings
     }
 
-    /// Delay from input to output, in samples. The host and the CLI
-    /// compensate it.
+    /// Delay from input to output, in samples: the limiter's look-ahead,
+    /// fixed for a sample rate. The host and the CLI compensate it.
     pub fn latency_samples(&self) -> u32 {
-        0
+        self.limiter.latency_samples() as u32
     }
 
     /// Sample rate the engine was prepared for, in Hz.
@@ -545,6 +597,9 @@ impl Engine {
                 *dry = *sample;
             }
         }
+        for (dry, line) in self.dry.iter_mut().zip(&mut self.dry_delay) {
+            line.process(&mut dry[..len]);
+        }
 
         // Input trim, sample by sample, so ramps advance identically
         // whatever the block size.
@@ -563,12 +618,26 @@ impl Engine {
             _ => {}
         }
 
-        // Output trim and the bypass crossfade.
+        // Output trim, then the limiter, so its ceiling is the final level.
         for i in 0..len {
             let gain = self.output_trim.next();
+            for channel in channels.iter_mut() {
+                channel[start + i] *= gain;
+            }
+        }
+        match channels {
+            [only] => self.limiter.process(&mut [&mut only[start..end]]),
+            [left, right] => self
+                .limiter
+                .process(&mut [&mut left[start..end], &mut right[start..end]]),
+            _ => {}
+        }
+
+        // The bypass crossfade against the input, delayed by the latency.
+        for i in 0..len {
             let dry_share = self.bypass_mix.advance();
             for (channel, dry) in channels.iter_mut().zip(&self.dry) {
-                let wet = channel[start + i] * gain;
+                let wet = channel[start + i];
                 // Exact at both ends: all wet at 0, all dry at 1.
                 channel[start + i] = wet * (1.0 - dry_share) + dry[i] * dry_share;
             }
@@ -609,23 +678,29 @@ mod tests {
     }
 
     #[test]
-    fn settled_trims_multiply_exactly() {
+    fn settled_trims_multiply_exactly_after_the_latency() {
         let mut engine = Engine::new();
         engine.set_settings(&settings(-6.0, 3.0, false));
         engine.reset();
+        let latency = engine.latency_samples() as usize;
         let mut left = vec![0.5f32; 256];
         let mut right = vec![-0.25f32; 256];
         engine.process(&mut [&mut left, &mut right]);
-        let gain = db_to_gain(-6.0) * db_to_gain(3.0);
-        assert!(left.iter().all(|&x| x == 0.5 * gain));
-        assert!(right.iter().all(|&x| x == -0.25 * gain));
+        let expected = |x: f32| x * db_to_gain(-6.0) * db_to_gain(3.0);
+        // The limiter stage is off, so the signal is the trimmed input,
+        // delayed by the engine's fixed latency.
+        assert!(left[..latency].iter().all(|&x| x == 0.0));
+        assert!(left[latency..].iter().all(|&x| x == expected(0.5)));
+        assert!(right[latency..].iter().all(|&x| x == expected(-0.25)));
     }
 
     #[test]
     fn non_finite_input_becomes_silence_and_leaves_no_trace() {
         let mut engine = Engine::new();
-        let mut block = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.5];
+        let latency = engine.latency_samples() as usize;
+        let mut block = vec![0.5f32; 4 + latency];
+        block[..3].copy_from_slice(&[f32::NAN, f32::INFINITY, f32::NEG_INFINITY]);
         engine.process(&mut [&mut block]);
-        assert_eq!(block, [0.0, 0.0, 0.0, 0.5]);
+        assert_eq!(block[latency..], [0.0, 0.0, 0.0, 0.5]);
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::dsp::deharsh::DeharshParams;
 use crate::dsp::glue::GlueParams;
+use crate::dsp::limiter::LimiterParams;
 use crate::dsp::low_end::LowEndParams;
 use crate::dsp::punch::PunchParams;
 use crate::dsp::tone::{LowCutSlope, ToneParams};
@@ -53,6 +54,9 @@ pub struct StemMasterParams {
     /// Width and balance.
     #[nested(group = "Width")]
     pub width: WidthControls,
+    /// True-peak limiter.
+    #[nested(group = "Limiter")]
+    pub limiter: LimiterControls,
 }
 
 impl Default for StemMasterParams {
@@ -68,6 +72,7 @@ impl Default for StemMasterParams {
             glue: GlueControls::default(),
             punch: PunchControls::default(),
             width: WidthControls::default(),
+            limiter: LimiterControls::default(),
         }
     }
 }
@@ -364,6 +369,37 @@ impl Default for WidthControls {
     }
 }
 
+/// Limiter controls; units as in [`LimiterParams`].
+#[derive(Params)]
+pub struct LimiterControls {
+    /// Module on/off.
+    #[id = "lim_on"]
+    pub on: BoolParam,
+    /// Gain into the limiter, dB.
+    #[id = "lim_drive"]
+    pub drive_db: FloatParam,
+    /// Output ceiling, dBTP.
+    #[id = "lim_ceiling"]
+    pub ceiling_dbtp: FloatParam,
+    /// Release, ms.
+    #[id = "lim_release"]
+    pub release_ms: FloatParam,
+}
+
+impl Default for LimiterControls {
+    fn default() -> Self {
+        let d = LimiterParams::default();
+        Self {
+            on: BoolParam::new("Limiter", false),
+            drive_db: db_param("Limiter Drive", d.drive_db, 0.0, 24.0),
+            ceiling_dbtp: db_param("Limiter Ceiling", d.ceiling_dbtp, -3.0, -0.1)
+                .with_unit(" dBTP")
+                .with_string_to_value(Arc::new(|text| parse_number(text, "dbtp"))),
+            release_ms: ms_param("Limiter Release", d.release_ms, 10.0, 1000.0),
+        }
+    }
+}
+
 /// A linear parameter in dB, continuous (hosts see no steps, so any value a
 /// host sends is used as is), shown with 0.01 dB resolution.
 fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
@@ -497,6 +533,12 @@ impl StemMasterParams {
                 side_gain_percent: self.width.side_gain_percent.value(),
                 balance: self.width.balance_percent.value() / 100.0,
             },
+            limiter_on: self.limiter.on.value(),
+            limiter: LimiterParams {
+                drive_db: self.limiter.drive_db.value(),
+                ceiling_dbtp: self.limiter.ceiling_dbtp.value(),
+                release_ms: self.limiter.release_ms.value(),
+            },
         }
     }
 }
@@ -577,6 +619,10 @@ pub struct ParamDescription {
     pub default: String,
 }
 
+fn round_to_1e4(x: f32) -> f32 {
+    (x * 1e4).round() / 1e4
+}
+
 /// Machine name for a display name: lower case, spaces as hyphens.
 fn machine_name(display: &str) -> String {
     display.trim().to_lowercase().replace(' ', "-")
@@ -592,8 +638,10 @@ impl ParamDescription {
             let (kind, default) = match param {
                 ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => (
                     ParamKind::Float {
-                        min: param.preview_plain(0.0),
-                        max: param.preview_plain(1.0),
+                        // Rounded to 1e-4 in the parameter's unit: the
+                        // range ends pass through f32 normalisation.
+                        min: round_to_1e4(param.preview_plain(0.0)),
+                        max: round_to_1e4(param.preview_plain(1.0)),
                         unit: param.unit().trim().to_string(),
                     },
                     param.normalized_value_to_string(default_normalized, false),
@@ -775,6 +823,10 @@ mod tests {
                 "width_on | Width | toggle | default off",
                 "width | Stereo Width | float 0..200 % | default 100.0",
                 "balance | Balance | float -100..100 % | default 0.0",
+                "lim_on | Limiter | toggle | default off",
+                "lim_drive | Limiter Drive | float 0..24 dB | default 0.00",
+                "lim_ceiling | Limiter Ceiling | float -3..-0.1 dBTP | default -1.00",
+                "lim_release | Limiter Release | float 10..1000 ms | default 100.0",
             ]
         );
     }

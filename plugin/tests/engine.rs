@@ -74,21 +74,35 @@ fn automation(frames: usize) -> Vec<(usize, EngineSettings)> {
 
 /// Runs `input` through `engine` in blocks of `block` frames, applying each
 /// automation point at its sample (blocks are cut there, as a host with
-/// sample-accurate automation does).
+/// sample-accurate automation does), and removes the engine's latency as a
+/// host or the CLI does: `latency` silent frames are fed after the input and
+/// the first `latency` output frames dropped, so output frame `n` belongs to
+/// input frame `n`.
 fn run(
     engine: &mut Engine,
     input: &[Vec<f32>],
     block: usize,
     lane: &[(usize, EngineSettings)],
 ) -> Vec<Vec<f32>> {
-    let mut output = input.to_vec();
+    let latency = engine.latency_samples() as usize;
     let frames = input[0].len();
+    let mut output: Vec<Vec<f32>> = input
+        .iter()
+        .map(|channel| {
+            channel
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0.0, latency))
+                .collect()
+        })
+        .collect();
+    let total = frames + latency;
     let mut cuts: Vec<usize> = lane
         .iter()
         .map(|(at, _)| *at)
-        .filter(|&at| at < frames)
+        .filter(|&at| at < total)
         .collect();
-    cuts.push(frames);
+    cuts.push(total);
     for (index, window) in cuts.windows(2).enumerate() {
         engine.set_settings(&lane[index].1);
         let mut start = window[0];
@@ -101,6 +115,9 @@ fn run(
         }
     }
     output
+        .iter_mut()
+        .map(|channel| channel.drain(latency..).collect())
+        .collect()
 }
 
 fn prepared(
@@ -201,13 +218,16 @@ fn settings_given_before_the_first_block_after_reset_apply_at_once() {
         ..EngineSettings::default()
     };
     engine.set_settings(&restored);
+    let latency = engine.latency_samples() as usize;
     let mut block = vec![0.5f32; 512];
     engine.process(&mut [&mut block]);
     let expected = (0.5 * gain(-6.0)) as f32;
     assert!(
-        block.iter().all(|&y| (y - expected).abs() <= 1e-7),
+        block[latency..]
+            .iter()
+            .all(|&y| (y - expected).abs() <= 1e-7),
         "{:?}",
-        &block[..4]
+        &block[latency..latency + 4]
     );
     // Later changes ramp again.
     engine.set_settings(&EngineSettings::default());
@@ -347,11 +367,16 @@ fn bypass_crossfades_without_clicks_and_is_exact_when_settled() {
             &lane,
         );
         let wet = gain(-12.0) as f32;
+        // The bypass crossfade acts at the output, which lags the input by
+        // the latency: in latency-compensated time it starts that much
+        // earlier than the input trim would.
+        let latency = prepared(sample_rate, 256, 2, &processed).latency_samples() as usize;
+        let (fade_in, fade_out) = (fade - latency, 4 * fade - latency);
         for (x, y) in input.iter().zip(&output) {
             // Settled bypass passes the input bit for bit.
-            assert_eq!(&y[2 * fade..4 * fade], &x[2 * fade..4 * fade]);
+            assert_eq!(&y[fade_in + fade..fade_out], &x[fade_in + fade..fade_out]);
             // Settled processing is the trimmed input.
-            for n in (0..fade).chain(5 * fade..frames) {
+            for n in (0..fade_in).chain(fade_out + fade..frames - latency) {
                 assert!((y[n] - x[n] * wet).abs() <= 1e-6, "{n}");
             }
             // During a crossfade the output is wet·(1−s) + dry·s with s rising

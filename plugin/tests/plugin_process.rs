@@ -151,9 +151,11 @@ fn parameters_reach_the_audio_without_allocating() {
         set_param(&plugin, "out_gain", 2.5);
         set_param(&plugin, "role", 1.0);
         activate(&mut plugin, &mut host, sample_rate, 512);
+        // The limiter's look-ahead: 1.5 ms, reported on activation.
+        let latency = (0.0015 * sample_rate).round() as usize;
         assert_eq!(
             host.latency.get(),
-            Some(0),
+            Some(latency as u32),
             "latency reported on activation"
         );
 
@@ -161,11 +163,13 @@ fn parameters_reach_the_audio_without_allocating() {
         let mut audio = input.clone();
         process(&mut plugin, &mut host, &mut audio, 512);
         let expected = gain(-6.0) * gain(2.5);
-        for (x, y) in input.iter().flatten().zip(audio.iter().flatten()) {
-            assert!(
-                (f64::from(*y) - f64::from(*x) * expected).abs() <= 1e-6,
-                "{x} -> {y}"
-            );
+        for (x, y) in input.iter().zip(&audio) {
+            for (x, y) in x.iter().zip(&y[latency..]) {
+                assert!(
+                    (f64::from(*y) - f64::from(*x) * expected).abs() <= 1e-6,
+                    "{x} -> {y}"
+                );
+            }
         }
     }
 }
@@ -180,7 +184,12 @@ fn host_bypass_passes_the_input_through() {
     let input = test_signal(2, 4800, 48_000.0, 2);
     let mut audio = input.clone();
     process(&mut plugin, &mut host, &mut audio, 1000);
-    assert_eq!(audio, input);
+    // The bypass path is delayed by the reported latency, so switching
+    // bypass never shifts the audio in time.
+    let latency = host.latency.get().unwrap() as usize;
+    for (x, y) in input.iter().zip(&audio) {
+        assert_eq!(&y[latency..], &x[..x.len() - latency]);
+    }
 }
 
 #[test]
@@ -189,16 +198,25 @@ fn automation_between_blocks_ramps_to_the_new_value() {
     let mut host = TestHost::new(48_000.0);
     activate(&mut plugin, &mut host, 48_000.0, 64);
     let input = test_signal(2, 4800, 48_000.0, 4);
+    let latency = host.latency.get().unwrap() as usize;
     let mut first = input.clone();
     process(&mut plugin, &mut host, &mut first, 64);
-    assert_eq!(first, input, "0 dB trims are transparent");
+    for (x, y) in input.iter().zip(&first) {
+        assert_eq!(
+            &y[latency..],
+            &x[..x.len() - latency],
+            "0 dB trims are transparent"
+        );
+    }
     set_param(&plugin, "out_gain", -20.0);
     let mut second = input.clone();
     process(&mut plugin, &mut host, &mut second, 64);
-    // 20 ms ramp = 960 samples at 48 kHz; after it the gain is exact.
+    // 20 ms ramp = 960 samples at 48 kHz; after it the gain is exact. The
+    // output trim feeds the limiter stage, whose look-ahead delays
+    // everything by `latency` samples.
     for (x, y) in input.iter().zip(&second) {
-        for n in 960..4800 {
-            assert!((f64::from(y[n]) - f64::from(x[n]) * gain(-20.0)).abs() <= 1e-6);
+        for n in 960 + latency..4800 {
+            assert!((f64::from(y[n]) - f64::from(x[n - latency]) * gain(-20.0)).abs() <= 1e-6);
         }
     }
 }
@@ -242,6 +260,17 @@ fn meters_reach_the_shared_state_and_reset_on_request() {
     // The editor's reset button: integrated and maxima start over, as if
     // the programme began at the reset, so after 1 s of a quieter tone they
     // describe only that.
+    // Let the quieter tone fill the limiter's look-ahead first, so nothing
+    // from before the reset is still on its way to the meters.
+    let quiet_lead: Vec<f32> = (0..480)
+        .map(|n| 0.1 * amplitude * (std::f32::consts::TAU * 1000.0 * n as f32 / 48_000.0).sin())
+        .collect();
+    process(
+        &mut plugin,
+        &mut host,
+        &mut [quiet_lead.clone(), quiet_lead],
+        480,
+    );
     shared
         .reset_statistics_requested
         .store(true, std::sync::atomic::Ordering::Relaxed);

@@ -5,7 +5,8 @@
 //! * the audio-ports extension reports one main stereo input and one main stereo output;
 //! * the params extension lists `in_gain`, `out_gain`, `role` and `bypass` under the ids
 //!   nice-plug derives from their string ids, with the expected names, ranges and defaults;
-//! * the latency extension reports 0 samples once activated;
+//! * the latency extension reports the limiter's look-ahead (1.5 ms = 72 samples at 48 kHz)
+//!   once activated, and the audio is checked after removing it, as a host compensates it;
 //! * audio processed at 48 kHz with block sizes 1, 64, 1000 and 4096 is bit-transparent without
 //!   events, reacts sample-accurately to an `in_gain` event placed mid-block (20 ms linear ramp in
 //!   dB), honours the host bypass parameter (10 ms crossfade to the dry signal), and gives the same
@@ -54,6 +55,8 @@ const TRIM_MAX_DB: f64 = 24.0;
 const TRIM_TARGET_DB: f64 = -6.0;
 /// The trims are smoothed by a linear ramp in dB over round(0.020 * fs) samples.
 const TRIM_RAMP_LEN: usize = 960;
+/// The plugin's latency at 48 kHz: the limiter's 1.5 ms look-ahead.
+const LATENCY_SAMPLES: usize = 72;
 /// Bypass crossfades over 10 ms = 480 samples.
 const BYPASS_FADE_LEN: usize = 480;
 
@@ -341,12 +344,25 @@ fn render(input: &Stereo, block_size: usize, changes: &[ParamChange]) -> Stereo 
     let processor = instance
         .activate(|_, _| (), audio_config())
         .unwrap_or_else(|e| panic!("activate(48 kHz, 1..=4096) failed: {e}"));
+    let latency = {
+        let handle = instance.plugin_handle();
+        let extension = handle
+            .get_extension::<PluginLatency>()
+            .expect("plugin does not implement the latency extension");
+        extension.get(&handle) as usize
+    };
+    // Compensate the latency as a host does: feed that many silent frames
+    // after the input and drop as many from the start of the output.
+    let mut padded = Stereo::silence(input.len() + latency);
+    padded.left[..input.len()].copy_from_slice(&input.left);
+    padded.right[..input.len()].copy_from_slice(&input.right);
+    let padded = &padded;
 
     let (result, processor) = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name(format!("audio (block {block_size})"))
             .spawn_scoped(scope, move || {
-                process_on_audio_thread(processor, input, block_size, changes)
+                process_on_audio_thread(processor, padded, block_size, changes)
             })
             .expect("failed to spawn the audio thread")
             .join()
@@ -356,7 +372,11 @@ fn render(input: &Stereo, block_size: usize, changes: &[ParamChange]) -> Stereo 
     instance.deactivate(processor);
     service_main_thread_callbacks(&mut instance);
 
-    result.unwrap_or_else(|e| panic!("block size {block_size}: {e}"))
+    let output = result.unwrap_or_else(|e| panic!("block size {block_size}: {e}"));
+    Stereo {
+        left: output.left[latency..].to_vec(),
+        right: output.right[latency..].to_vec(),
+    }
 }
 
 /// The audio-thread half of [`render`]: start processing, feed every block, stop processing. The
@@ -851,7 +871,11 @@ fn descriptor_ports_params_and_latency() {
         let latency = handle
             .get_extension::<PluginLatency>()
             .expect("plugin does not implement the latency extension");
-        assert_eq!(latency.get(&handle), 0, "reported latency after activation");
+        assert_eq!(
+            latency.get(&handle),
+            LATENCY_SAMPLES as u32,
+            "reported latency after activation"
+        );
     }
     instance.deactivate(processor);
     service_main_thread_callbacks(&mut instance);
@@ -939,11 +963,14 @@ fn bypass_event_returns_dry_signal_despite_trim() {
         let what = |part: &str| {
             format!("bypass on @ {BYPASS_EVENT_SAMPLE}, block size {block_size}: {part}")
         };
+        // Bypass acts at the output, which lags the input by the latency:
+        // in compensated time it takes effect that much earlier.
+        let bypass_at = BYPASS_EVENT_SAMPLE - LATENCY_SAMPLES;
         assert_gain(
             &what("trimmed before bypass"),
             &input,
             output,
-            TRIM_EVENT_SAMPLE + TRIM_RAMP_LEN..BYPASS_EVENT_SAMPLE,
+            TRIM_EVENT_SAMPLE + TRIM_RAMP_LEN..bypass_at,
             target,
             Tolerance::Relative(GAIN_REL_TOL),
         );
@@ -951,7 +978,7 @@ fn bypass_event_returns_dry_signal_despite_trim() {
             &what("dry after the 10 ms crossfade"),
             &input,
             output,
-            BYPASS_EVENT_SAMPLE + BYPASS_FADE_LEN..SIGNAL_LEN,
+            bypass_at + BYPASS_FADE_LEN..SIGNAL_LEN,
             1.0,
             Tolerance::Absolute(UNITY_ABS_TOL),
         );

@@ -3,6 +3,7 @@
 
 pub mod biquad;
 pub mod deharsh;
+pub mod delay;
 pub mod denormal;
 pub mod glue;
 pub mod limiter;

@@ -2,7 +2,12 @@
 //! click-free bypass. Switching a module on or off crossfades between its
 //! input and its output over [`MODULE_FADE_SECONDS`]; a module that is fully
 //! off costs nothing and is reset, so switching it on starts from silence.
+//!
+//! A module that looks ahead (latency > 0) keeps running while off, and its
+//! bypass path is delayed by the same latency, so the chain's latency never
+//! changes when the module is switched.
 
+use super::delay::DelayLine;
 use super::smoothing::LinearRamp;
 
 /// Length of the crossfade when a module is switched on or off, seconds.
@@ -16,6 +21,10 @@ pub trait ChainModule {
     fn process(&mut self, channels: &mut [&mut [f32]]);
     /// Clears all signal state.
     fn reset(&mut self);
+    /// Delay from input to output, samples.
+    fn latency_samples(&self) -> usize {
+        0
+    }
 }
 
 /// A module, its on/off state and the buffer its crossfade needs.
@@ -26,12 +35,22 @@ pub struct ModuleSlot<M> {
     enabled: LinearRamp,
     /// The module's input during a crossfade, per channel, `max_block` samples.
     dry: Vec<Vec<f32>>,
+    /// Per channel, delays the bypass path by the module's latency (empty
+    /// for modules without latency).
+    dry_delay: Vec<DelayLine>,
 }
 
 impl<M: ChainModule> ModuleSlot<M> {
     /// A slot for `module`, off, for blocks of up to `max_block` samples.
     pub fn new(module: M, sample_rate_hz: f32, max_block: usize, channels: usize) -> Self {
+        let latency = module.latency_samples();
+        let dry_delay = if latency > 0 {
+            vec![DelayLine::new(latency); channels.min(MAX_CHANNELS)]
+        } else {
+            Vec::new()
+        };
         Self {
+            dry_delay,
             module,
             enabled: LinearRamp::new(
                 0.0,
@@ -56,6 +75,14 @@ impl<M: ChainModule> ModuleSlot<M> {
     pub fn reset(&mut self) {
         self.enabled.snap_to_target();
         self.module.reset();
+        for line in &mut self.dry_delay {
+            line.reset();
+        }
+    }
+
+    /// Delay from input to output, samples, whether on or off.
+    pub fn latency_samples(&self) -> usize {
+        self.module.latency_samples()
     }
 
     /// Processes a chunk of at most `max_block` samples per channel.
@@ -63,6 +90,10 @@ impl<M: ChainModule> ModuleSlot<M> {
         let Some(len) = channels.first().map(|c| c.len()) else {
             return;
         };
+        if !self.dry_delay.is_empty() {
+            self.process_with_latency(channels, len);
+            return;
+        }
         if self.enabled.is_settled() {
             if self.enabled.value() == 0.0 {
                 return;
@@ -79,6 +110,32 @@ impl<M: ChainModule> ModuleSlot<M> {
             dry[..len].copy_from_slice(channel);
         }
         self.module.process(channels);
+        for i in 0..len {
+            let wet_share = self.enabled.advance();
+            for (channel, dry) in channels.iter_mut().zip(&self.dry) {
+                channel[i] = channel[i] * wet_share + dry[i] * (1.0 - wet_share);
+            }
+        }
+    }
+}
+
+impl<M: ChainModule> ModuleSlot<M> {
+    /// A module with latency: it always runs; the bypass path is the input
+    /// delayed by the same latency.
+    fn process_with_latency(&mut self, channels: &mut [&mut [f32]], len: usize) {
+        for ((dry, line), channel) in self
+            .dry
+            .iter_mut()
+            .zip(&mut self.dry_delay)
+            .zip(channels.iter())
+        {
+            dry[..len].copy_from_slice(channel);
+            line.process(&mut dry[..len]);
+        }
+        self.module.process(channels);
+        if self.enabled.is_settled() && self.enabled.value() == 1.0 {
+            return;
+        }
         for i in 0..len {
             let wet_share = self.enabled.advance();
             for (channel, dry) in channels.iter_mut().zip(&self.dry) {
