@@ -150,6 +150,15 @@ impl Plugin for StemMaster {
         self.engine.set_settings(&self.params.engine_settings());
         self.engine.process(channels);
         SharedState::hold_peak(&self.shared.output_peak, block_peak(channels));
+        let reduction = self.engine.gain_reduction();
+        for (held, value) in self.shared.gain_reduction_db.iter().zip([
+            reduction.deharsh_db,
+            reduction.stabilizer_db,
+            reduction.glue_db,
+            reduction.limiter_db,
+        ]) {
+            SharedState::hold_peak(held, value);
+        }
         self.publish_meters();
 
         let latency = self.engine.latency_samples();

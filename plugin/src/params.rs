@@ -727,11 +727,13 @@ pub fn describe(params: &StemMasterParams) -> Vec<ParamDescription> {
         .collect()
 }
 
-/// Sets parameter `id` from text, as the CLI's `--set ID=VALUE` does. Values
-/// go through the same normalization and rounding a host applies, so the CLI
-/// and a host produce identical settings. Call only where no audio thread
-/// reads `params` (offline use).
-pub fn set_from_text(params: &StemMasterParams, id: &str, text: &str) -> Result<(), String> {
+/// Finds parameter `id` and parses `text` for it into a normalized value
+/// (0..1), or says why it cannot.
+pub fn normalized_from_text(
+    params: &StemMasterParams,
+    id: &str,
+    text: &str,
+) -> Result<(ParamPtr, f32), String> {
     let map = params.param_map();
     let (_, param, _) = map
         .iter()
@@ -741,12 +743,122 @@ pub fn set_from_text(params: &StemMasterParams, id: &str, text: &str) -> Result<
             format!("unknown parameter '{id}' (known: {})", ids.join(", "))
         })?;
     let normalized = ParamDescription::of(id, param).parse_normalized(param, text)?;
+    Ok((*param, normalized))
+}
+
+/// Sets parameter `id` from text, as the CLI's `--set ID=VALUE` does. Values
+/// go through the same normalization and rounding a host applies, so the CLI
+/// and a host produce identical settings. Call only where no audio thread
+/// reads `params` (offline use).
+pub fn set_from_text(params: &StemMasterParams, id: &str, text: &str) -> Result<(), String> {
+    let (param, normalized) = normalized_from_text(params, id, text)?;
     // SAFETY: `param` points into `params`, alive for this call; offline use
     // means no other thread reads the value while it changes.
     unsafe {
         param._internal_set_normalized_value(normalized);
     }
     Ok(())
+}
+
+/// Parameters a role's starting point leaves alone: levels, the role itself,
+/// the host bypass.
+const OUTSIDE_STARTING_POINTS: [&str; 4] = ["in_gain", "out_gain", "role", "bypass"];
+
+/// What each role changes from the modules' defaults (docs/roles.md explains
+/// why). Values are text, as `--set` takes them.
+fn role_changes(role: StemRole) -> &'static [(&'static str, &'static str)] {
+    match role {
+        StemRole::Drums => &[
+            ("tone_on", "on"),
+            ("lowcut_on", "on"),
+            ("lowcut_hz", "30"),
+            ("punch_on", "on"),
+            ("punch_attack", "3"),
+            ("glue_on", "on"),
+            ("glue_thresh", "-18"),
+            ("glue_ratio", "2"),
+            ("glue_attack", "30"),
+            ("glue_release", "150"),
+        ],
+        StemRole::Bass => &[
+            ("tone_on", "on"),
+            ("lowcut_on", "on"),
+            ("lowcut_hz", "30"),
+            ("lowcut_slope", "24-db"),
+            ("low_on", "on"),
+            ("mono_on", "on"),
+            ("xover_hz", "120"),
+            ("stab_on", "on"),
+        ],
+        StemRole::Vocals => &[
+            ("tone_on", "on"),
+            ("lowcut_on", "on"),
+            ("lowcut_hz", "80"),
+            ("dh_on", "on"),
+            ("glue_on", "on"),
+            ("glue_thresh", "-20"),
+            ("glue_ratio", "2"),
+            ("glue_attack", "10"),
+            ("glue_release", "150"),
+        ],
+        StemRole::BackingVocals => &[
+            ("tone_on", "on"),
+            ("lowcut_on", "on"),
+            ("lowcut_hz", "120"),
+            ("dh_on", "on"),
+            ("width_on", "on"),
+            ("width", "120"),
+        ],
+        StemRole::Music => &[
+            ("tone_on", "on"),
+            ("lowcut_on", "on"),
+            ("lowcut_hz", "30"),
+            ("low_on", "on"),
+            ("mono_on", "on"),
+            ("xover_hz", "100"),
+            ("glue_on", "on"),
+            ("glue_ratio", "1.5"),
+            ("glue_thresh", "-20"),
+        ],
+        StemRole::Effects => &[
+            ("tone_on", "on"),
+            ("lowcut_on", "on"),
+            ("lowcut_hz", "150"),
+            ("width_on", "on"),
+            ("width", "120"),
+        ],
+        StemRole::FullMix => &[
+            ("glue_on", "on"),
+            ("glue_thresh", "-18"),
+            ("glue_ratio", "2"),
+            ("glue_attack", "30"),
+            ("glue_release", "200"),
+            ("lim_on", "on"),
+            ("lim_ceiling", "-1"),
+        ],
+    }
+}
+
+/// The starting point of a role: every module parameter at its default,
+/// then the role's changes, as (parameter ID, value text) in the order to
+/// apply them. Applied once when the user picks a role (in the editor or
+/// with `--role`); later edits and host automation are never overridden.
+pub fn role_starting_point(role: StemRole) -> Vec<(String, String)> {
+    let defaults = describe(&StemMasterParams::default())
+        .into_iter()
+        .filter(|d| !OUTSIDE_STARTING_POINTS.contains(&d.id.as_str()))
+        .map(|d| (d.id, d.default));
+    let changes = role_changes(role)
+        .iter()
+        .map(|(id, value)| (id.to_string(), value.to_string()));
+    let mut point: Vec<(String, String)> = Vec::new();
+    for (id, value) in defaults.chain(changes) {
+        match point.iter_mut().find(|(known, _)| *known == id) {
+            Some(entry) => entry.1 = value,
+            None => point.push((id, value)),
+        }
+    }
+    point
 }
 
 #[cfg(test)]
@@ -854,6 +966,41 @@ mod tests {
         for role in StemRole::ALL {
             set_from_text(&params, "role", role.id()).unwrap();
             assert_eq!(params.engine_settings().role, role);
+        }
+    }
+
+    #[test]
+    fn every_role_starting_point_applies_and_resets_the_rest() {
+        for role in StemRole::ALL {
+            let params = StemMasterParams::default();
+            // Leave something non-default behind: a starting point resets it.
+            set_from_text(&params, "punch_sustain", "5").unwrap();
+            set_from_text(&params, "in_gain", "-3").unwrap();
+            for (id, value) in role_starting_point(role) {
+                set_from_text(&params, &id, &value)
+                    .unwrap_or_else(|e| panic!("{}: {e}", role.id()));
+            }
+            let settings = params.engine_settings();
+            assert_eq!(settings.punch.sustain_db, 0.0, "{}", role.id());
+            assert_eq!(settings.input_trim_db, -3.0, "levels are left alone");
+            match role {
+                StemRole::Bass => {
+                    assert!(settings.low_end_on && settings.low_end.mono_below_enabled);
+                    assert!(settings.low_end.stabilizer_enabled);
+                    // Skewed ranges round-trip through f32 normalisation.
+                    assert!((settings.low_end.crossover_hz - 120.0).abs() < 1e-3);
+                }
+                StemRole::Vocals => {
+                    assert!(settings.deharsh_on && settings.tone.low_cut_enabled);
+                    assert!((settings.tone.low_cut_hz - 80.0).abs() < 1e-3);
+                }
+                StemRole::FullMix => {
+                    assert!(settings.glue_on && settings.limiter_on);
+                    assert!((settings.limiter.ceiling_dbtp + 1.0).abs() < 1e-5);
+                }
+                StemRole::Drums => assert!(settings.punch_on && settings.glue_on),
+                _ => {}
+            }
         }
     }
 

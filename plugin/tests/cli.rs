@@ -192,8 +192,8 @@ fn renders_every_supported_format_rate_and_layout() {
                     s(&input),
                     "-o",
                     s(&output),
-                    "--role",
-                    "bass",
+                    "--set",
+                    "role=bass",
                     "--set",
                     "in_gain=-6",
                     "--set",
@@ -490,4 +490,55 @@ fn bad_command_lines_fail_with_one_line_and_status_2() {
         assert_one_line_error(&stem_master(&args), 2, needle);
     }
     assert!(!out.exists());
+}
+
+#[test]
+fn role_applies_its_starting_point_and_set_overrides_it() {
+    // The Bass starting point folds the band below 120 Hz to mono, so a
+    // 50 Hz tone with L = −R nearly cancels; --set overrides the starting
+    // point: with mono and the stabilizer off the tone stays.
+    let dir = scratch("role");
+    let rate = 48_000u32;
+    let tone: Vec<f32> = (0..rate as usize * 2)
+        .map(|n| 0.5 * (std::f32::consts::TAU * 50.0 * n as f32 / rate as f32).sin())
+        .collect();
+    let inverted: Vec<f32> = tone.iter().map(|x| -x).collect();
+    let input = dir.join("side-bass.wav");
+    write_wav(&input, &[tone, inverted], rate, 32, SampleFormat::Float);
+    let rms_of = |path: &Path| {
+        let (_, audio) = read_float_wav(path);
+        let second_half = &audio[0][rate as usize..];
+        (second_half.iter().map(|x| x * x).sum::<f32>() / second_half.len() as f32).sqrt()
+    };
+    let bass = dir.join("bass.wav");
+    assert_eq!(
+        stem_master(&["render", s(&input), "-o", s(&bass), "--role", "bass"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let kept = dir.join("kept.wav");
+    let result = stem_master(&[
+        "render",
+        s(&input),
+        "-o",
+        s(&kept),
+        "--role",
+        "bass",
+        "--set",
+        "mono_on=off",
+        "--set",
+        "stab_on=off",
+    ]);
+    assert_eq!(result.status.code(), Some(0));
+    // 0.5 peak = 0.354 RMS. The LR4 high band still passes a little of
+    // 50 Hz (−30.7 dB at a 120 Hz crossover): about 0.011 RMS.
+    assert!(rms_of(&bass) < 0.02, "mono bass: {}", rms_of(&bass));
+    // What remains is the 30 Hz 24 dB/oct low cut of the starting point:
+    // 1/√(1 + (30/50)⁸) = 0.992 at 50 Hz, so 0.351 RMS.
+    assert!(
+        (rms_of(&kept) - 0.351).abs() < 0.005,
+        "mono off: {}",
+        rms_of(&kept)
+    );
 }

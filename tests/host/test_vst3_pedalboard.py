@@ -115,7 +115,7 @@ def test_output_matches_the_cli_render(sample_rate):
     plugin.input_trim_db = -6.0
     plugin.output_trim_db = 1.5
     hosted = plugin.process(audio, sample_rate)
-    rendered = cli_render(audio, sample_rate, "--role", "bass", "--set", "in_gain=-6", "--set", "out_gain=1.5")
+    rendered = cli_render(audio, sample_rate, "--set", "role=bass", "--set", "in_gain=-6", "--set", "out_gain=1.5")
     assert hosted.shape == rendered.shape == audio.shape
     assert np.max(np.abs(hosted - rendered)) <= 1e-6
     # And both are the analytic result: a -4.5 dB gain (f32 arithmetic).

@@ -54,6 +54,9 @@ RENDER OPTIONS:
                            PATH must not be the input file.
     --role ROLE            Stem role: drums, bass, vocals, backing-vocals,
                            music, effects or full-mix (default full-mix).
+                           Applies the role's starting point for the
+                           modules (docs/roles.md), as picking the role in
+                           the editor does; --set values then override it.
     --set ID=VALUE         Set a parameter by its ID (see `stem-master params`);
                            repeatable. Numbers may carry their unit (-3dB),
                            toggles take on/off, choices their listed names.
@@ -191,6 +194,8 @@ impl RenderOptions {
         let mut dither = true;
         let mut block_frames = 1024;
         let mut help = false;
+        let mut role = None;
+        let mut sets: Vec<(String, String)> = Vec::new();
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
             let mut value = |name: &str| {
@@ -203,18 +208,17 @@ impl RenderOptions {
                 "-o" | "--output" => output = Some(PathBuf::from(value(arg)?)),
                 "--role" => {
                     let text = value(arg)?;
-                    let role = StemRole::parse(&text).ok_or_else(|| {
+                    role = Some(StemRole::parse(&text).ok_or_else(|| {
                         let ids: Vec<&str> = StemRole::ALL.iter().map(|r| r.id()).collect();
                         Failure::usage(format!("unknown role '{text}' (one of {})", ids.join(", ")))
-                    })?;
-                    params::set_from_text(&params, "role", role.id()).map_err(Failure::usage)?;
+                    })?);
                 }
                 "--set" => {
                     let assignment = value(arg)?;
                     let (id, text) = assignment.split_once('=').ok_or_else(|| {
                         Failure::usage(format!("--set wants ID=VALUE, got '{assignment}'"))
                     })?;
-                    params::set_from_text(&params, id.trim(), text).map_err(Failure::usage)?;
+                    sets.push((id.trim().to_string(), text.to_string()));
                 }
                 "--bits" => {
                     bits = match value(arg)?.as_str() {
@@ -241,6 +245,17 @@ impl RenderOptions {
                 }
                 other => take_input(&mut input, "render", other)?,
             }
+        }
+        // The role's starting point first, as picking a role in the editor
+        // does, then every --set in order.
+        if let Some(role) = role {
+            params::set_from_text(&params, "role", role.id()).map_err(Failure::usage)?;
+            for (id, value) in params::role_starting_point(role) {
+                params::set_from_text(&params, &id, &value).map_err(Failure::usage)?;
+            }
+        }
+        for (id, value) in &sets {
+            params::set_from_text(&params, id, value).map_err(Failure::usage)?;
         }
         let format = match (bits, dither) {
             (32, _) => OutputFormat::Float32,

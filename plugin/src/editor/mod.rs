@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::dsp::gain_to_db;
-use crate::params::StemMasterParams;
-use crate::shared::SharedState;
+use crate::params::{self, StemMasterParams};
+use crate::role::StemRole;
+use crate::shared::{SharedState, GAIN_REDUCTION_NAMES};
+use nice_plug_egui::widgets::generic_ui::{self, GenericSlider};
 
 mod loudness_panel;
 mod meter_bar;
@@ -104,9 +106,21 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
             ui.separator();
             egui::Grid::new("controls").num_columns(2).show(ui, |ui| {
                 ui.label("Stem role").on_hover_text(
-                    "What this instance processes; decides the analysis expectations",
+                    "What this instance processes. Picking a role sets its starting point for \
+                     the modules once (docs/roles.md); later edits are kept.",
                 );
-                ui.add(ParamSlider::for_param(&self.params.role, &setter).with_width(180.0));
+                let current = self.params.role.value();
+                let mut picked = current;
+                egui::ComboBox::from_id_salt("role")
+                    .selected_text(current.display_name())
+                    .show_ui(ui, |ui| {
+                        for role in StemRole::ALL {
+                            ui.selectable_value(&mut picked, role, role.display_name());
+                        }
+                    });
+                if picked != current {
+                    pick_role(&self.params, gui_context, picked);
+                }
                 ui.end_row();
                 ui.label("Input trim")
                     .on_hover_text("Gain before all processing, in dB (−24 to +24)");
@@ -126,6 +140,26 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
             meter_bar::show(ui, "Out", self.output_meter.displayed_db());
             ui.separator();
             loudness_panel::show(ui, &self.shared);
+            ui.separator();
+            ui.horizontal(|ui| {
+                for (name, held) in GAIN_REDUCTION_NAMES
+                    .iter()
+                    .zip(&self.shared.gain_reduction_db)
+                {
+                    let db = SharedState::take_peak(held);
+                    let text = if db >= 0.05 {
+                        format!("{name} −{db:.1} dB")
+                    } else {
+                        format!("{name} 0.0 dB")
+                    };
+                    ui.label(text)
+                        .on_hover_text("Gain reduction since the last frame, dB");
+                }
+            });
+            ui.separator();
+            egui::CollapsingHeader::new("All parameters").show(ui, |ui| {
+                generic_ui::create(ui, self.params.clone(), &setter, GenericSlider);
+            });
         });
         if self.input_meter.displayed_db() > PEAK_METER_FLOOR_DB
             || self.output_meter.displayed_db() > PEAK_METER_FLOOR_DB
@@ -137,6 +171,28 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
     fn editor_closed(&mut self) {
         self.gui_context = None;
         self.last_frame = None;
+    }
+}
+
+/// Sets the role and, once, its starting point for the modules, as host
+/// parameter changes (so they are undoable and recorded like any edit).
+fn pick_role(params: &StemMasterParams, gui_context: &GuiContext, role: StemRole) {
+    let setter = gui_context.param_setter();
+    setter.begin_set_parameter(&params.role);
+    setter.set_parameter(&params.role, role);
+    setter.end_set_parameter(&params.role);
+    for (id, value) in params::role_starting_point(role) {
+        let Ok((param, normalized)) = params::normalized_from_text(params, &id, &value) else {
+            continue;
+        };
+        // SAFETY: `param` points into `params`, which the editor holds for
+        // as long as it runs; the calls come from the GUI thread, as
+        // required.
+        unsafe {
+            gui_context.raw_begin_set_parameter(param);
+            gui_context.raw_set_parameter_normalized(param, normalized);
+            gui_context.raw_end_set_parameter(param);
+        }
     }
 }
 

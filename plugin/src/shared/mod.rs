@@ -135,6 +135,9 @@ pub struct SharedState {
     pub spectrum_db: TripleBuffer<[f32; SPECTRUM_BINS]>,
     /// Momentary and short-term loudness every 100 ms, LUFS.
     pub history: HistoryRing,
+    /// Gain reduction since the editor last took it, dB (≥ 0), held at its
+    /// maximum: de-harsh, stabilizer, glue, limiter.
+    pub gain_reduction_db: [AtomicF32; 4],
     /// Set by the editor's reset button; the audio thread clears integrated
     /// loudness, loudness range and maxima, then clears this flag.
     pub reset_statistics_requested: AtomicBool,
@@ -151,6 +154,7 @@ impl Default for SharedState {
             meters: MeterValues::new(),
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
             history: HistoryRing::new(HISTORY_SECONDS * 10),
+            gain_reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             reset_statistics_requested: AtomicBool::new(false),
         }
     }
@@ -174,6 +178,10 @@ impl SharedState {
         held.swap(0.0, Ordering::Relaxed)
     }
 }
+
+/// Names of the gain-reduction readouts, in the order of
+/// [`SharedState::gain_reduction_db`].
+pub const GAIN_REDUCTION_NAMES: [&str; 4] = ["De-harsh", "Stabilizer", "Glue", "Limiter"];
 
 /// Largest absolute sample over all channels; non-finite samples are skipped.
 #[inline]
