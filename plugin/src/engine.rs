@@ -19,6 +19,7 @@ use crate::dsp::delay::DelayLine;
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::glue::{Glue, GlueParams};
 use crate::dsp::limiter::{Limiter, LimiterParams};
+use crate::dsp::loudness_match::LoudnessMatch;
 use crate::dsp::low_end::{LowEnd, LowEndParams};
 use crate::dsp::module_slot::{ChainModule, ModuleSlot};
 use crate::dsp::punch::{Punch, PunchParams};
@@ -52,6 +53,9 @@ pub struct EngineSettings {
     pub role: StemRole,
     /// When true the output crossfades to the unprocessed input.
     pub bypass: bool,
+    /// When true the output crossfades to the unprocessed input brought to
+    /// the processed signal's loudness (gain-matched A/B).
+    pub compare_original: bool,
     /// Tone module switched on.
     pub tone_on: bool,
     /// Tone settings (low cut, shelves, tilt, bell).
@@ -89,6 +93,7 @@ impl Default for EngineSettings {
             output_trim_db: 0.0,
             role: StemRole::FullMix,
             bypass: false,
+            compare_original: false,
             tone_on: false,
             tone: ToneParams::default(),
             deharsh_on: false,
@@ -367,6 +372,10 @@ pub struct Engine {
     output_trim: SmoothedGain,
     /// Share of the dry signal in the output: 0 = processed, 1 = bypassed.
     bypass_mix: LinearRamp,
+    /// Share of the level-matched original in the output (A/B).
+    compare_mix: LinearRamp,
+    /// Loudness of the original and the processed signal, for the A/B.
+    loudness_match: LoudnessMatch,
     /// Set by [`Engine::reset`]: the first block after it starts settled on
     /// the settings in force then, since no audio has been output that a
     /// jump could click against. Hosts deliver the session's parameter
@@ -404,6 +413,8 @@ impl Engine {
             input_trim: SmoothedGain::new(settings.input_trim_db, 1),
             output_trim: SmoothedGain::new(settings.output_trim_db, 1),
             bypass_mix: LinearRamp::new(0.0, 1),
+            compare_mix: LinearRamp::new(0.0, 1),
+            loudness_match: LoudnessMatch::new(48_000.0),
             settle_on_next_block: true,
             dry: Vec::new(),
             analyzer: Analyzer::new(48_000.0, 2, ANALYZER_HISTORY_SECONDS),
@@ -441,10 +452,10 @@ impl Engine {
         let trim_ramp = LinearRamp::samples_for(TRIM_RAMP_SECONDS, sample_rate_hz);
         self.input_trim.db.set_ramp_samples(trim_ramp);
         self.output_trim.db.set_ramp_samples(trim_ramp);
-        self.bypass_mix.set_ramp_samples(LinearRamp::samples_for(
-            BYPASS_CROSSFADE_SECONDS,
-            sample_rate_hz,
-        ));
+        let crossfade = LinearRamp::samples_for(BYPASS_CROSSFADE_SECONDS, sample_rate_hz);
+        self.bypass_mix.set_ramp_samples(crossfade);
+        self.compare_mix.set_ramp_samples(crossfade);
+        self.loudness_match = LoudnessMatch::new(sample_rate_hz);
         self.dry = vec![vec![0.0; max_block]; channels];
         self.analyzer = Analyzer::new(sample_rate_hz, channels, ANALYZER_HISTORY_SECONDS);
         self.chain = Chain::new(sample_rate_hz, max_block, channels);
@@ -474,6 +485,7 @@ impl Engine {
         for line in &mut self.dry_delay {
             line.reset();
         }
+        self.loudness_match.reset();
         self.analyzer.reset();
         self.settle_on_next_block = true;
     }
@@ -482,6 +494,7 @@ impl Engine {
         self.input_trim.snap_to_target();
         self.output_trim.snap_to_target();
         self.bypass_mix.snap_to_target();
+        self.compare_mix.snap_to_target();
         self.chain.reset();
         self.limiter.reset();
     }
@@ -496,6 +509,8 @@ impl Engine {
         self.output_trim.db.set_target(settings.output_trim_db);
         self.bypass_mix
             .set_target(if settings.bypass { 1.0 } else { 0.0 });
+        self.compare_mix
+            .set_target(if settings.compare_original { 1.0 } else { 0.0 });
         self.chain.set_settings(settings);
         self.limiter.set_enabled(settings.limiter_on);
         self.limiter.module.set_params(&settings.limiter);
@@ -633,13 +648,30 @@ impl Engine {
             _ => {}
         }
 
-        // The bypass crossfade against the input, delayed by the latency.
+        // The A/B against the level-matched original, then the bypass
+        // crossfade against the plain original; both delayed by the
+        // latency so they line up with the processed signal.
+        let used = channels.len().min(MAX_CHANNELS);
         for i in 0..len {
+            let mut original = [0.0f32; MAX_CHANNELS];
+            let mut processed = [0.0f32; MAX_CHANNELS];
+            for c in 0..used {
+                original[c] = self.dry[c][i];
+                processed[c] = channels[c][start + i];
+            }
+            self.loudness_match.measure(original, processed, used);
+            let compare_share = self.compare_mix.advance();
             let dry_share = self.bypass_mix.advance();
-            for (channel, dry) in channels.iter_mut().zip(&self.dry) {
-                let wet = channel[start + i];
+            let matched = if compare_share > 0.0 {
+                self.loudness_match.gain()
+            } else {
+                1.0
+            };
+            for c in 0..used {
+                let compared =
+                    processed[c] * (1.0 - compare_share) + original[c] * matched * compare_share;
                 // Exact at both ends: all wet at 0, all dry at 1.
-                channel[start + i] = wet * (1.0 - dry_share) + dry[i] * dry_share;
+                channels[c][start + i] = compared * (1.0 - dry_share) + original[c] * dry_share;
             }
         }
     }

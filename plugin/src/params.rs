@@ -36,6 +36,9 @@ pub struct StemMasterParams {
     /// Crossfades to the unprocessed signal; the host's bypass switch.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Gain-matched A/B: plays the original at the processed loudness.
+    #[id = "ab"]
+    pub compare_original: BoolParam,
     /// Tone: low cut, shelves, tilt and bell.
     #[nested(group = "Tone")]
     pub tone: ToneControls,
@@ -66,6 +69,7 @@ impl Default for StemMasterParams {
             output_trim: db_param("Output Trim", 0.0, TRIM_RANGE_DB.0, TRIM_RANGE_DB.1),
             role: EnumParam::new("Stem Role", StemRole::FullMix),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            compare_original: BoolParam::new("Compare Original", false),
             tone: ToneControls::default(),
             deharsh: DeharshControls::default(),
             low_end: LowEndControls::default(),
@@ -478,6 +482,7 @@ impl StemMasterParams {
             output_trim_db: self.output_trim.value(),
             role: self.role.value(),
             bypass: self.bypass.value(),
+            compare_original: self.compare_original.value(),
             tone_on: tone.on.value(),
             tone: ToneParams {
                 low_cut_enabled: tone.low_cut.value(),
@@ -761,8 +766,8 @@ pub fn set_from_text(params: &StemMasterParams, id: &str, text: &str) -> Result<
 }
 
 /// Parameters a role's starting point leaves alone: levels, the role itself,
-/// the host bypass.
-const OUTSIDE_STARTING_POINTS: [&str; 4] = ["in_gain", "out_gain", "role", "bypass"];
+/// the host bypass and the A/B switch.
+const OUTSIDE_STARTING_POINTS: [&str; 5] = ["in_gain", "out_gain", "role", "bypass", "ab"];
 
 /// What each role changes from the modules' defaults (docs/roles.md explains
 /// why). Values are text, as `--set` takes them.
@@ -892,6 +897,7 @@ mod tests {
                 "out_gain | Output Trim | float -24..24 dB | default 0.00",
                 "role | Stem Role | choice drums|bass|vocals|backing-vocals|music|effects|full-mix | default full-mix",
                 "bypass | Bypass | toggle | default off",
+                "ab | Compare Original | toggle | default off",
                 "tone_on | Tone | toggle | default off",
                 "lowcut_on | Low Cut | toggle | default off",
                 "lowcut_hz | Low Cut Frequency | float 20..300 Hz | default 30.0",

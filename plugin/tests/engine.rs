@@ -274,6 +274,47 @@ fn switching_a_compressing_module_does_not_click() {
 }
 
 #[test]
+fn compare_original_plays_the_input_at_the_processed_loudness() {
+    // Processing = +6.02 dB of input trim. After 15 s the A/B switch
+    // brings in the original, matched by the 3 s K-weighted averages: the
+    // output must be the original × 2 (the averages have settled to 1 %).
+    let rate = 48_000.0;
+    let frames = 20 * 48_000;
+    let input = test_signal(2, frames, rate, 31);
+    let processed = EngineSettings {
+        input_trim_db: 20.0 * 2f32.log10(),
+        ..EngineSettings::default()
+    };
+    let compared = EngineSettings {
+        compare_original: true,
+        ..processed
+    };
+    let switch = 15 * 48_000;
+    let output = run(
+        &mut prepared(rate, 1024, 2, &processed),
+        &input,
+        1024,
+        &[(0, processed), (switch, compared)],
+    );
+    let latency = prepared(rate, 1024, 2, &processed).latency_samples() as usize;
+    for (x, y) in input.iter().zip(&output) {
+        // Before: the processed signal.
+        for n in 0..switch - latency {
+            assert!((y[n] - 2.0 * x[n]).abs() <= 2e-6);
+        }
+        // After the 10 ms crossfade: the original, level-matched.
+        for n in switch - latency + 480..frames {
+            assert!(
+                (y[n] - 2.0 * x[n]).abs() <= 0.02 * x[n].abs() + 1e-6,
+                "{n}: {} vs {}",
+                y[n],
+                x[n]
+            );
+        }
+    }
+}
+
+#[test]
 fn settled_trims_match_the_analytic_gain() {
     for (input_db, output_db) in [
         (0.0, 0.0),

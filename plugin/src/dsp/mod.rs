@@ -7,6 +7,7 @@ pub mod delay;
 pub mod denormal;
 pub mod glue;
 pub mod limiter;
+pub mod loudness_match;
 pub mod low_end;
 pub mod module_slot;
 pub mod punch;

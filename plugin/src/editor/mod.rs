@@ -134,6 +134,15 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
                     .on_hover_text("Crossfades to the unprocessed signal over 10 ms");
                 ui.add(ParamSlider::for_param(&self.params.bypass, &setter).with_width(180.0));
                 ui.end_row();
+                ui.label("Compare original").on_hover_text(
+                    "A/B: plays the unprocessed signal at the processed loudness (3 s \
+                     K-weighted average), so louder never wins by being louder",
+                );
+                ui.add(
+                    ParamSlider::for_param(&self.params.compare_original, &setter)
+                        .with_width(180.0),
+                );
+                ui.end_row();
             });
             ui.separator();
             meter_bar::show(ui, "In", self.input_meter.displayed_db());

@@ -115,6 +115,15 @@ impl KWeightingFilter {
         sum
     }
 
+    /// Filters one sample and returns the K-weighted sample (non-finite
+    /// input counts as silence).
+    #[inline]
+    pub fn process_sample(&mut self, c: &KWeightingCoefficients, x: f32) -> f64 {
+        let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+        self.high_pass
+            .process(&c.high_pass, self.shelf.process(&c.shelf, x))
+    }
+
     /// Filters two channels at once and returns their sums of squared
     /// K-weighted samples. The same arithmetic as [`Self::sum_of_squares`],
     /// interleaved so the CPU overlaps the two recursive chains: about
