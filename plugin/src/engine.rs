@@ -13,6 +13,7 @@
 //! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
 //! allocates, locks or blocks.
 
+use crate::delivery::DeliveryTarget;
 use crate::dsp::db_to_gain;
 use crate::dsp::deharsh::{Deharsh, DeharshParams};
 use crate::dsp::delay::DelayLine;
@@ -26,6 +27,7 @@ use crate::dsp::punch::{Punch, PunchParams};
 use crate::dsp::smoothing::LinearRamp;
 use crate::dsp::tone::{Tone, ToneParams};
 use crate::dsp::width::{Width, WidthParams};
+use crate::meter::loudness::LoudnessMeter;
 use crate::meter::Analyzer;
 use crate::role::StemRole;
 
@@ -84,6 +86,28 @@ pub struct EngineSettings {
     pub limiter_on: bool,
     /// Limiter settings (drive, ceiling, release).
     pub limiter: LimiterParams,
+    /// Delivery target: its loudness is what Learn aims for, its ceiling
+    /// caps the limiter's.
+    pub target: DeliveryTarget,
+    /// Loudness of the custom target, LUFS.
+    pub target_custom_lufs: f32,
+}
+
+impl EngineSettings {
+    /// The limiter settings in force: the user's, with the ceiling lowered
+    /// to the delivery target's where that is stricter.
+    pub fn effective_limiter(&self) -> LimiterParams {
+        let mut limiter = self.limiter;
+        if let Some(ceiling) = self.target.ceiling_dbtp() {
+            limiter.ceiling_dbtp = limiter.ceiling_dbtp.min(ceiling);
+        }
+        limiter
+    }
+
+    /// Integrated loudness the delivery target asks for, LUFS.
+    pub fn target_lufs(&self) -> f32 {
+        self.target.loudness_lufs(self.target_custom_lufs)
+    }
 }
 
 impl Default for EngineSettings {
@@ -108,6 +132,8 @@ impl Default for EngineSettings {
             width: WidthParams::default(),
             limiter_on: false,
             limiter: LimiterParams::default(),
+            target: DeliveryTarget::default(),
+            target_custom_lufs: -14.0,
         }
     }
 }
@@ -392,6 +418,11 @@ pub struct Engine {
     limiter: ModuleSlot<Limiter>,
     /// Per channel, delays the bypass path by the engine's latency.
     dry_delay: Vec<DelayLine>,
+    /// Whether Learn is measuring.
+    learning: bool,
+    /// Learn's meter: integrated loudness of the signal entering the
+    /// limiter stage (before its drive).
+    learn_meter: LoudnessMeter,
 }
 
 impl Default for Engine {
@@ -421,6 +452,8 @@ impl Engine {
             chain: Chain::new(48_000.0, 1, 2),
             limiter: ModuleSlot::new(Limiter::new(48_000.0, 1, 2), 48_000.0, 1, 2),
             dry_delay: Vec::new(),
+            learning: false,
+            learn_meter: LoudnessMeter::new(48_000.0, 2),
         };
         engine
             .prepare(48_000.0, 1024, 2)
@@ -467,7 +500,10 @@ impl Engine {
             channels,
         );
         self.limiter.set_enabled(self.settings.limiter_on);
-        self.limiter.module.set_params(&self.settings.limiter);
+        self.limiter
+            .module
+            .set_params(&self.settings.effective_limiter());
+        self.learn_meter = LoudnessMeter::new(f64::from(sample_rate_hz), channels);
         self.dry_delay = vec![DelayLine::new(self.limiter.latency_samples()); channels];
         self.reset();
         Ok(())
@@ -513,7 +549,24 @@ impl Engine {
             .set_target(if settings.compare_original { 1.0 } else { 0.0 });
         self.chain.set_settings(settings);
         self.limiter.set_enabled(settings.limiter_on);
-        self.limiter.module.set_params(&settings.limiter);
+        self.limiter
+            .module
+            .set_params(&settings.effective_limiter());
+    }
+
+    /// Starts (clearing what it measured before) or stops Learn. Cheap to
+    /// call every block.
+    pub fn set_learning(&mut self, learning: bool) {
+        if learning && !self.learning {
+            self.learn_meter.reset();
+        }
+        self.learning = learning;
+    }
+
+    /// What Learn measured: integrated loudness entering the limiter stage,
+    /// LUFS, once there is enough audio above the gate.
+    pub fn learned_lufs(&self) -> Option<f64> {
+        self.learn_meter.readings().integrated_lufs
     }
 
     /// Gain reduction of the dynamic modules during the last block.
@@ -640,6 +693,15 @@ impl Engine {
                 channel[start + i] *= gain;
             }
         }
+        if self.learning {
+            match channels {
+                [only] => self.learn_meter.process(&[&only[start..end]]),
+                [left, right] => self
+                    .learn_meter
+                    .process(&[&left[start..end], &right[start..end]]),
+                _ => {}
+            }
+        }
         match channels {
             [only] => self.limiter.process(&mut [&mut only[start..end]]),
             [left, right] => self
@@ -724,6 +786,49 @@ mod tests {
         assert!(left[..latency].iter().all(|&x| x == 0.0));
         assert!(left[latency..].iter().all(|&x| x == expected(0.5)));
         assert!(right[latency..].iter().all(|&x| x == expected(-0.25)));
+    }
+
+    #[test]
+    fn the_delivery_target_caps_the_limiter_ceiling() {
+        let mut settings = EngineSettings::default();
+        settings.limiter.ceiling_dbtp = -1.0;
+        settings.target = DeliveryTarget::Amazon;
+        assert_eq!(settings.effective_limiter().ceiling_dbtp, -2.0);
+        settings.limiter.ceiling_dbtp = -3.0;
+        assert_eq!(
+            settings.effective_limiter().ceiling_dbtp,
+            -3.0,
+            "a stricter user ceiling stays"
+        );
+        settings.target = DeliveryTarget::Custom;
+        settings.limiter.ceiling_dbtp = -0.5;
+        assert_eq!(settings.effective_limiter().ceiling_dbtp, -0.5);
+        settings.target_custom_lufs = -9.0;
+        assert_eq!(settings.target_lufs(), -9.0);
+    }
+
+    #[test]
+    fn learn_measures_the_loudness_entering_the_limiter() {
+        let mut engine = Engine::new();
+        let mut settings = settings(0.0, -4.0, false);
+        settings.limiter_on = true;
+        settings.limiter.drive_db = 12.0;
+        engine.set_settings(&settings);
+        engine.reset();
+        engine.set_learning(true);
+        // Stereo 1 kHz at −20 dBFS: −19.993 LUFS; the output trim (−4 dB)
+        // comes before the limiter stage, its drive after the measurement.
+        let amplitude = 10f32.powf(-20.0 / 20.0);
+        let mut left: Vec<f32> = (0..48_000 * 4)
+            .map(|n| amplitude * (std::f32::consts::TAU * 1000.0 * n as f32 / 48_000.0).sin())
+            .collect();
+        let mut right = left.clone();
+        engine.process(&mut [&mut left, &mut right]);
+        let learned = engine.learned_lufs().unwrap();
+        assert!((learned + 23.993).abs() < 0.01, "{learned}");
+        engine.set_learning(false);
+        engine.set_learning(true);
+        assert_eq!(engine.learned_lufs(), None, "a new Learn starts afresh");
     }
 
     #[test]

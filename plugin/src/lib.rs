@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub mod cli;
+pub mod delivery;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
@@ -147,6 +148,8 @@ impl Plugin for StemMaster {
         }
         let channels = buffer.as_slice();
         SharedState::hold_peak(&self.shared.input_peak, block_peak(channels));
+        let learning = self.shared.learning.load(Ordering::Relaxed);
+        self.engine.set_learning(learning);
         self.engine.set_settings(&self.params.engine_settings());
         self.engine.process(channels);
         SharedState::hold_peak(&self.shared.output_peak, block_peak(channels));
@@ -160,6 +163,9 @@ impl Plugin for StemMaster {
             SharedState::hold_peak(held, value);
         }
         self.publish_meters();
+        if learning {
+            self.shared.learned_lufs.store(self.engine.learned_lufs());
+        }
 
         let latency = self.engine.latency_samples();
         if latency != self.reported_latency_samples {

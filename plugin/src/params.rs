@@ -7,6 +7,7 @@
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
+use crate::delivery::DeliveryTarget;
 use crate::dsp::deharsh::DeharshParams;
 use crate::dsp::glue::GlueParams;
 use crate::dsp::limiter::LimiterParams;
@@ -60,6 +61,12 @@ pub struct StemMasterParams {
     /// True-peak limiter.
     #[nested(group = "Limiter")]
     pub limiter: LimiterControls,
+    /// Delivery target.
+    #[id = "target"]
+    pub target: EnumParam<DeliveryTarget>,
+    /// Loudness of the custom delivery target, LUFS.
+    #[id = "target_lufs"]
+    pub target_custom_lufs: FloatParam,
 }
 
 impl Default for StemMasterParams {
@@ -77,7 +84,52 @@ impl Default for StemMasterParams {
             punch: PunchControls::default(),
             width: WidthControls::default(),
             limiter: LimiterControls::default(),
+            target: EnumParam::new("Delivery Target", DeliveryTarget::Spotify),
+            target_custom_lufs: db_param("Custom Target", -14.0, -30.0, -5.0)
+                .with_unit(" LUFS")
+                .with_string_to_value(Arc::new(|text| parse_number(text, "lufs"))),
         }
+    }
+}
+
+impl Enum for DeliveryTarget {
+    fn variants() -> &'static [&'static str] {
+        const NAMES: [&str; 8] = [
+            DeliveryTarget::ALL[0].display_name(),
+            DeliveryTarget::ALL[1].display_name(),
+            DeliveryTarget::ALL[2].display_name(),
+            DeliveryTarget::ALL[3].display_name(),
+            DeliveryTarget::ALL[4].display_name(),
+            DeliveryTarget::ALL[5].display_name(),
+            DeliveryTarget::ALL[6].display_name(),
+            DeliveryTarget::ALL[7].display_name(),
+        ];
+        &NAMES
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        const IDS: [&str; 8] = [
+            DeliveryTarget::ALL[0].id(),
+            DeliveryTarget::ALL[1].id(),
+            DeliveryTarget::ALL[2].id(),
+            DeliveryTarget::ALL[3].id(),
+            DeliveryTarget::ALL[4].id(),
+            DeliveryTarget::ALL[5].id(),
+            DeliveryTarget::ALL[6].id(),
+            DeliveryTarget::ALL[7].id(),
+        ];
+        Some(&IDS)
+    }
+
+    fn to_index(self) -> usize {
+        DeliveryTarget::ALL
+            .iter()
+            .position(|&t| t == self)
+            .unwrap_or(0)
+    }
+
+    fn from_index(index: usize) -> Self {
+        DeliveryTarget::ALL.get(index).copied().unwrap_or_default()
     }
 }
 
@@ -544,6 +596,8 @@ impl StemMasterParams {
                 ceiling_dbtp: self.limiter.ceiling_dbtp.value(),
                 release_ms: self.limiter.release_ms.value(),
             },
+            target: self.target.value(),
+            target_custom_lufs: self.target_custom_lufs.value(),
         }
     }
 }
@@ -766,8 +820,16 @@ pub fn set_from_text(params: &StemMasterParams, id: &str, text: &str) -> Result<
 }
 
 /// Parameters a role's starting point leaves alone: levels, the role itself,
-/// the host bypass and the A/B switch.
-const OUTSIDE_STARTING_POINTS: [&str; 5] = ["in_gain", "out_gain", "role", "bypass", "ab"];
+/// the host bypass, the A/B switch and the delivery target.
+const OUTSIDE_STARTING_POINTS: [&str; 7] = [
+    "in_gain",
+    "out_gain",
+    "role",
+    "bypass",
+    "ab",
+    "target",
+    "target_lufs",
+];
 
 /// What each role changes from the modules' defaults (docs/roles.md explains
 /// why). Values are text, as `--set` takes them.
@@ -945,8 +1007,21 @@ mod tests {
                 "lim_drive | Limiter Drive | float 0..24 dB | default 0.00",
                 "lim_ceiling | Limiter Ceiling | float -3..-0.1 dBTP | default -1.00",
                 "lim_release | Limiter Release | float 10..1000 ms | default 100.0",
+                "target | Delivery Target | choice spotify|apple|youtube|amazon|deezer|aes|ebu|custom | default spotify",
+                "target_lufs | Custom Target | float -30..-5 LUFS | default -14.00",
             ]
         );
+    }
+
+    #[test]
+    fn target_choices_are_the_target_ids() {
+        let descriptions = describe(&StemMasterParams::default());
+        let target = descriptions.iter().find(|d| d.id == "target").unwrap();
+        let ids: Vec<String> = DeliveryTarget::ALL
+            .iter()
+            .map(|t| t.id().to_string())
+            .collect();
+        assert_eq!(target.kind, ParamKind::Choice(ids));
     }
 
     #[test]

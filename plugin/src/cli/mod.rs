@@ -68,6 +68,13 @@ RENDER OPTIONS:
     --no-dither            With --bits 16: round to nearest instead of dithering.
     --block FRAMES         Frames per engine call (default 1024, 1 to 65536).
                            The result does not depend on it.
+    --learn                Two passes: first measure the integrated loudness
+                           entering the limiter, then switch the limiter on
+                           with the drive that brings it to the delivery
+                           target (--set target=spotify|apple|youtube|amazon|
+                           deezer|aes|ebu|custom, --set target_lufs=N for
+                           custom), as the editor's Learn does. Heavily
+                           limited material lands slightly below the target.
 
 INPUT:
     16-, 24- or 32-bit integer or 32-bit float PCM WAV, mono or stereo,
@@ -181,6 +188,8 @@ pub struct RenderOptions {
     pub format: OutputFormat,
     /// Frames per engine call.
     pub block_frames: usize,
+    /// Measure first and set the limiter drive for the delivery target.
+    pub learn: bool,
     /// `--help` was given.
     pub help: bool,
 }
@@ -196,6 +205,7 @@ impl RenderOptions {
         let mut help = false;
         let mut role = None;
         let mut sets: Vec<(String, String)> = Vec::new();
+        let mut learn = false;
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
             let mut value = |name: &str| {
@@ -233,6 +243,7 @@ impl RenderOptions {
                     }
                 }
                 "--no-dither" => dither = false,
+                "--learn" => learn = true,
                 "--block" => {
                     let text = value(arg)?;
                     block_frames = text
@@ -270,6 +281,7 @@ impl RenderOptions {
                 params,
                 format,
                 block_frames,
+                learn,
                 help,
             });
         }
@@ -281,6 +293,7 @@ impl RenderOptions {
             params,
             format,
             block_frames,
+            learn,
             help,
         })
     }

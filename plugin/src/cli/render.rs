@@ -2,10 +2,15 @@
 
 use super::wav::{WavSink, WavSource};
 use super::{Failure, RenderOptions};
+use crate::delivery::learned_drive_db;
 use crate::engine::Engine;
+use crate::params;
 
 /// Renders `options.input` to `options.output`.
 pub fn render(options: &RenderOptions) -> Result<(), Failure> {
+    if options.learn {
+        learn(options)?;
+    }
     let mut source =
         WavSource::open(&options.input).map_err(|reason| Failure::input(&options.input, reason))?;
     refuse_to_overwrite_input(options)?;
@@ -58,6 +63,50 @@ pub fn render(options: &RenderOptions) -> Result<(), Failure> {
             .map_err(Failure::output)?;
     }
     sink.commit().map_err(Failure::output)
+}
+
+/// The first pass of `--learn`: measures the loudness entering the limiter
+/// stage over the whole file and sets the limiter's drive for the target.
+fn learn(options: &RenderOptions) -> Result<(), Failure> {
+    let mut source =
+        WavSource::open(&options.input).map_err(|reason| Failure::input(&options.input, reason))?;
+    let mut engine = Engine::new();
+    engine
+        .prepare(
+            source.sample_rate_hz() as f32,
+            options.block_frames,
+            source.channels(),
+        )
+        .map_err(|error| Failure::input(&options.input, error.to_string()))?;
+    let settings = options.params.engine_settings();
+    engine.set_settings(&settings);
+    engine.reset();
+    engine.set_learning(true);
+    let mut planar = vec![vec![0.0f32; options.block_frames]; source.channels()];
+    loop {
+        let frames = source
+            .read_block(&mut planar)
+            .map_err(|reason| Failure::input(&options.input, reason))?;
+        if frames == 0 {
+            break;
+        }
+        let mut slices: Vec<&mut [f32]> = planar.iter_mut().map(|c| &mut c[..frames]).collect();
+        engine.process(&mut slices);
+    }
+    let measured = engine.learned_lufs().ok_or_else(|| {
+        Failure::input(
+            &options.input,
+            "--learn found no audio above the −70 LUFS gate".into(),
+        )
+    })?;
+    let drive = learned_drive_db(measured, settings.target_lufs());
+    for (id, value) in [
+        ("lim_on", "on".to_string()),
+        ("lim_drive", format!("{drive}")),
+    ] {
+        params::set_from_text(&options.params, id, &value).map_err(Failure::usage)?;
+    }
+    Ok(())
 }
 
 /// Fails when the output path names the input file (by path or by identity).

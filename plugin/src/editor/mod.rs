@@ -166,6 +166,8 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
                 }
             });
             ui.separator();
+            delivery_row(ui, &self.params, &self.shared, gui_context);
+            ui.separator();
             egui::CollapsingHeader::new("All parameters").show(ui, |ui| {
                 generic_ui::create(ui, self.params.clone(), &setter, GenericSlider);
             });
@@ -181,6 +183,54 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
         self.gui_context = None;
         self.last_frame = None;
     }
+}
+
+/// Delivery target, Learn and its result.
+fn delivery_row(
+    ui: &mut egui::Ui,
+    params: &StemMasterParams,
+    shared: &SharedState,
+    gui_context: &GuiContext,
+) {
+    let setter = gui_context.param_setter();
+    let target = params.target.value();
+    ui.horizontal(|ui| {
+        ui.label("Target").on_hover_text(target.description());
+        ui.add(ParamSlider::for_param(&params.target, &setter).with_width(120.0));
+        if target == crate::delivery::DeliveryTarget::Custom {
+            ui.add(ParamSlider::for_param(&params.target_custom_lufs, &setter).with_width(120.0));
+        }
+        let learning = shared.learning.load(Ordering::Relaxed);
+        let label = if learning { "Stop learning" } else { "Learn" };
+        if ui
+            .selectable_label(learning, label)
+            .on_hover_text(
+                "Measures the integrated loudness entering the limiter while you play the \
+                 loudest typical section, then offers the limiter drive that reaches the target",
+            )
+            .clicked()
+        {
+            shared.learning.store(!learning, Ordering::Relaxed);
+        }
+        let target_lufs = target.loudness_lufs(params.target_custom_lufs.value());
+        if let Some(measured) = shared.learned_lufs.load() {
+            let drive = crate::delivery::learned_drive_db(f64::from(measured), target_lufs);
+            ui.label(format!("{measured:.1} LUFS → drive +{drive:.1} dB"));
+            if ui
+                .button("Apply")
+                .on_hover_text("Switches the limiter on with this drive")
+                .clicked()
+            {
+                setter.begin_set_parameter(&params.limiter.on);
+                setter.set_parameter(&params.limiter.on, true);
+                setter.end_set_parameter(&params.limiter.on);
+                setter.begin_set_parameter(&params.limiter.drive_db);
+                setter.set_parameter(&params.limiter.drive_db, drive);
+                setter.end_set_parameter(&params.limiter.drive_db);
+                shared.learning.store(false, Ordering::Relaxed);
+            }
+        }
+    });
 }
 
 /// Sets the role and, once, its starting point for the modules, as host

@@ -138,6 +138,11 @@ pub struct SharedState {
     /// Gain reduction since the editor last took it, dB (≥ 0), held at its
     /// maximum: de-harsh, stabilizer, glue, limiter.
     pub gain_reduction_db: [AtomicF32; 4],
+    /// Set by the editor while Learn runs: the engine measures the loudness
+    /// entering the limiter stage.
+    pub learning: AtomicBool,
+    /// What Learn measured, LUFS (integrated, entering the limiter stage).
+    pub learned_lufs: OptionalF32,
     /// Set by the editor's reset button; the audio thread clears integrated
     /// loudness, loudness range and maxima, then clears this flag.
     pub reset_statistics_requested: AtomicBool,
@@ -155,6 +160,8 @@ impl Default for SharedState {
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
             history: HistoryRing::new(HISTORY_SECONDS * 10),
             gain_reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            learning: AtomicBool::new(false),
+            learned_lufs: OptionalF32::new(),
             reset_statistics_requested: AtomicBool::new(false),
         }
     }
