@@ -1,0 +1,135 @@
+//! CPU cost of the whole engine, as a share of one core in real time: each
+//! module alone and the full chain (every module on, with the meters),
+//! stereo, 512-frame blocks. The peer is real time itself: the printed
+//! figure is processing time ÷ audio duration.
+//!
+//! `cargo bench -p stem_master --bench engine_speed` (or `cargo xtask bench`).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use stem_master::engine::{Engine, EngineSettings};
+
+const SECONDS: usize = 20;
+const BLOCK: usize = 512;
+const RUNS: usize = 5;
+
+fn programme(rate: usize) -> Vec<Vec<f32>> {
+    let mut state = 0x2468_ace1u32;
+    (0..2)
+        .map(|channel| {
+            (0..rate * SECONDS)
+                .map(|n| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    let t = n as f32 / rate as f32;
+                    let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                    let beat = if (n / (rate / 2)) % 2 == 0 { 1.0 } else { 0.3 };
+                    beat * (0.3
+                        * (std::f32::consts::TAU * (55.0 + 10.0 * channel as f32) * t).sin()
+                        + 0.2 * (std::f32::consts::TAU * 3000.0 * t).sin()
+                        + 0.3 * noise)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn run(signal: &[Vec<f32>], rate: usize, settings: &EngineSettings) -> Duration {
+    let mut engine = Engine::new();
+    engine.prepare(rate as f32, BLOCK, 2).unwrap();
+    engine.set_settings(settings);
+    engine.reset();
+    let mut left = signal[0].clone();
+    let mut right = signal[1].clone();
+    let start = Instant::now();
+    for (l, r) in left.chunks_mut(BLOCK).zip(right.chunks_mut(BLOCK)) {
+        engine.process(&mut [l, r]);
+    }
+    black_box((&left, &right));
+    start.elapsed()
+}
+
+fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let runs = if quick { 1 } else { RUNS };
+    let rate = 48_000;
+    let signal = programme(rate);
+    let audio = Duration::from_secs(SECONDS as u64);
+    let base = EngineSettings::default();
+    let mut all = base;
+    all.tone_on = true;
+    all.tone.low_cut_enabled = true;
+    all.tone.high_shelf_db = 2.0;
+    all.tone.bell_db = -3.0;
+    all.tone.tilt_db = 1.0;
+    all.deharsh_on = true;
+    all.low_end_on = true;
+    all.low_end.mono_below_enabled = true;
+    all.low_end.stabilizer_enabled = true;
+    all.glue_on = true;
+    all.punch_on = true;
+    all.punch.attack_db = 3.0;
+    all.width_on = true;
+    all.width.side_gain_percent = 120.0;
+    all.limiter_on = true;
+    all.limiter.drive_db = 6.0;
+    let only = |f: fn(&mut EngineSettings)| {
+        let mut s = base;
+        f(&mut s);
+        s
+    };
+    let cases: [(&str, EngineSettings); 10] = [
+        ("engine, all modules off (meters only)", base),
+        (
+            "tone",
+            only(|s| {
+                s.tone_on = true;
+                s.tone.bell_db = -3.0;
+                s.tone.low_cut_enabled = true
+            }),
+        ),
+        ("de-harsh", only(|s| s.deharsh_on = true)),
+        (
+            "low end (mono + stabilizer)",
+            only(|s| {
+                s.low_end_on = true;
+                s.low_end.mono_below_enabled = true;
+                s.low_end.stabilizer_enabled = true
+            }),
+        ),
+        ("glue", only(|s| s.glue_on = true)),
+        (
+            "punch",
+            only(|s| {
+                s.punch_on = true;
+                s.punch.attack_db = 3.0
+            }),
+        ),
+        (
+            "width",
+            only(|s| {
+                s.width_on = true;
+                s.width.side_gain_percent = 120.0
+            }),
+        ),
+        (
+            "limiter (+6 dB drive)",
+            only(|s| {
+                s.limiter_on = true;
+                s.limiter.drive_db = 6.0
+            }),
+        ),
+        ("gain-matched A/B on", only(|s| s.compare_original = true)),
+        ("full chain, every module on", all),
+    ];
+    println!("engine CPU, stereo 48 kHz, {BLOCK}-frame blocks, {SECONDS} s (median of {runs}):");
+    for (name, settings) in cases {
+        let mut times: Vec<Duration> = (0..runs).map(|_| run(&signal, rate, &settings)).collect();
+        times.sort();
+        let median = times[times.len() / 2];
+        let share = median.as_secs_f64() / audio.as_secs_f64() * 100.0;
+        let ns = median.as_secs_f64() * 1e9 / (rate * SECONDS) as f64;
+        println!("  {name:<40} {ns:7.1} ns/frame  {share:6.3} % of a core");
+    }
+}
