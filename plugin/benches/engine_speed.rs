@@ -24,7 +24,11 @@ fn programme(rate: usize) -> Vec<Vec<f32>> {
                     state ^= state << 5;
                     let t = n as f32 / rate as f32;
                     let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-                    let beat = if (n / (rate / 2)).is_multiple_of(2) { 1.0 } else { 0.3 };
+                    let beat = if (n / (rate / 2)).is_multiple_of(2) {
+                        1.0
+                    } else {
+                        0.3
+                    };
                     beat * (0.3
                         * (std::f32::consts::TAU * (55.0 + 10.0 * channel as f32) * t).sin()
                         + 0.2 * (std::f32::consts::TAU * 3000.0 * t).sin()
