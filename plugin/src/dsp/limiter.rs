@@ -110,7 +110,10 @@
 //! Non-finite input samples are processed as 0.0; finite ones are clipped
 //! to ±1e6 (+120 dBFS) after the drive.
 
+// The detector interpolates with the true-peak meter's filter (32-tap
+// Kaiser-windowed sinc per branch, β = 5), so both read peaks alike.
 use crate::dsp::smoothing::LinearRamp;
+use crate::meter::true_peak::{branch_taps, TAPS_PER_PHASE};
 
 /// Look-ahead (the whole latency), in seconds; rounded to samples.
 pub const LATENCY_SECONDS: f32 = 0.0015;
@@ -124,12 +127,6 @@ pub const SAFETY_MARGIN_DB: f32 = 0.05;
 /// Interpolated points per sample period in the detector (`L`), at every
 /// sample rate.
 pub const OVERSAMPLING_FACTOR: usize = 4;
-
-/// Taps per polyphase branch of the detector's interpolator (`T`).
-const TAPS_PER_PHASE: usize = 32;
-
-/// Kaiser window shape parameter β of the interpolator (dimensionless).
-const KAISER_BETA: f64 = 5.0;
 
 /// Tap pairs of a folded symmetric branch.
 const TAP_PAIRS: usize = TAPS_PER_PHASE / 2;
@@ -322,46 +319,6 @@ impl BranchTaps {
         }
         taps
     }
-}
-
-/// Taps `c_i` of the branch interpolating at `fraction` of a sample period
-/// past the centre of the window `x[m − T/2 + 1 ..= m + T/2]` (`c_i` weighs
-/// its `i`-th oldest sample), Kaiser-windowed sinc normalised to unit DC gain.
-fn branch_taps(fraction: f64) -> [f64; TAPS_PER_PHASE] {
-    let half_length = (TAPS_PER_PHASE / 2) as f64;
-    let window_norm = bessel_i0(KAISER_BETA);
-    let mut taps = [0.0; TAPS_PER_PHASE];
-    for (i, tap) in taps.iter_mut().enumerate() {
-        let d = fraction + half_length - 1.0 - i as f64;
-        let r = d / half_length;
-        let kaiser = bessel_i0(KAISER_BETA * (1.0 - r * r).max(0.0).sqrt()) / window_norm;
-        let sinc = if d == 0.0 {
-            1.0
-        } else {
-            let arg = std::f64::consts::PI * d;
-            arg.sin() / arg
-        };
-        *tap = sinc * kaiser;
-    }
-    let sum: f64 = taps.iter().sum();
-    for tap in &mut taps {
-        *tap /= sum;
-    }
-    taps
-}
-
-/// Modified Bessel function of the first kind, order 0, by its power series
-/// (Abramowitz & Stegun 9.6.12).
-fn bessel_i0(x: f64) -> f64 {
-    let half_x = 0.5 * x;
-    let (mut term, mut sum, mut k) = (1.0, 1.0, 1.0);
-    while term > sum * 1e-17 {
-        let ratio = half_x / k;
-        term *= ratio * ratio;
-        sum += term;
-        k += 1.0;
-    }
-    sum
 }
 
 /// Estimated crest magnitude near grid point `b` from its neighbours `a`

@@ -255,7 +255,7 @@ struct BranchTaps<'a> {
 /// of a sample period past the centre of the window, in f64: `c_i` weighs
 /// the `i`-th oldest sample of the window `x[m − T/2 + 1 ..= m + T/2]` for
 /// the point `m + fraction`. Normalised to sum to 1 (unit DC gain).
-fn branch_taps(fraction: f64) -> [f64; TAPS_PER_PHASE] {
+pub(crate) fn branch_taps(fraction: f64) -> [f64; TAPS_PER_PHASE] {
     let half_length = (TAPS_PER_PHASE / 2) as f64;
     let window_norm = bessel_i0(KAISER_BETA);
     let mut taps = [0.0; TAPS_PER_PHASE];
