@@ -92,47 +92,6 @@ impl Default for StemMasterParams {
     }
 }
 
-impl Enum for DeliveryTarget {
-    fn variants() -> &'static [&'static str] {
-        const NAMES: [&str; 8] = [
-            DeliveryTarget::ALL[0].display_name(),
-            DeliveryTarget::ALL[1].display_name(),
-            DeliveryTarget::ALL[2].display_name(),
-            DeliveryTarget::ALL[3].display_name(),
-            DeliveryTarget::ALL[4].display_name(),
-            DeliveryTarget::ALL[5].display_name(),
-            DeliveryTarget::ALL[6].display_name(),
-            DeliveryTarget::ALL[7].display_name(),
-        ];
-        &NAMES
-    }
-
-    fn ids() -> Option<&'static [&'static str]> {
-        const IDS: [&str; 8] = [
-            DeliveryTarget::ALL[0].id(),
-            DeliveryTarget::ALL[1].id(),
-            DeliveryTarget::ALL[2].id(),
-            DeliveryTarget::ALL[3].id(),
-            DeliveryTarget::ALL[4].id(),
-            DeliveryTarget::ALL[5].id(),
-            DeliveryTarget::ALL[6].id(),
-            DeliveryTarget::ALL[7].id(),
-        ];
-        Some(&IDS)
-    }
-
-    fn to_index(self) -> usize {
-        DeliveryTarget::ALL
-            .iter()
-            .position(|&t| t == self)
-            .unwrap_or(0)
-    }
-
-    fn from_index(index: usize) -> Self {
-        DeliveryTarget::ALL.get(index).copied().unwrap_or_default()
-    }
-}
-
 /// Tone controls; units as in [`ToneParams`].
 #[derive(Params)]
 pub struct ToneControls {
@@ -602,41 +561,54 @@ impl StemMasterParams {
     }
 }
 
-impl Enum for StemRole {
-    fn variants() -> &'static [&'static str] {
-        const NAMES: [&str; 7] = [
-            StemRole::ALL[0].display_name(),
-            StemRole::ALL[1].display_name(),
-            StemRole::ALL[2].display_name(),
-            StemRole::ALL[3].display_name(),
-            StemRole::ALL[4].display_name(),
-            StemRole::ALL[5].display_name(),
-            StemRole::ALL[6].display_name(),
-        ];
-        &NAMES
-    }
+/// Implements the plugin framework's `Enum` for a plain choice type with
+/// `ALL` (parameter order), `id()` (permanent machine names, saved in
+/// state) and `display_name()`.
+macro_rules! choice_enum {
+    ($choice:ty, $count:literal) => {
+        impl Enum for $choice {
+            fn variants() -> &'static [&'static str] {
+                const NAMES: [&str; $count] = {
+                    let mut names = [""; $count];
+                    let mut i = 0;
+                    while i < $count {
+                        names[i] = <$choice>::ALL[i].display_name();
+                        i += 1;
+                    }
+                    names
+                };
+                &NAMES
+            }
 
-    fn ids() -> Option<&'static [&'static str]> {
-        const IDS: [&str; 7] = [
-            StemRole::ALL[0].id(),
-            StemRole::ALL[1].id(),
-            StemRole::ALL[2].id(),
-            StemRole::ALL[3].id(),
-            StemRole::ALL[4].id(),
-            StemRole::ALL[5].id(),
-            StemRole::ALL[6].id(),
-        ];
-        Some(&IDS)
-    }
+            fn ids() -> Option<&'static [&'static str]> {
+                const IDS: [&str; $count] = {
+                    let mut ids = [""; $count];
+                    let mut i = 0;
+                    while i < $count {
+                        ids[i] = <$choice>::ALL[i].id();
+                        i += 1;
+                    }
+                    ids
+                };
+                Some(&IDS)
+            }
 
-    fn to_index(self) -> usize {
-        self.index()
-    }
+            fn to_index(self) -> usize {
+                <$choice>::ALL
+                    .iter()
+                    .position(|&choice| choice == self)
+                    .unwrap_or(0)
+            }
 
-    fn from_index(index: usize) -> Self {
-        StemRole::from_index(index)
-    }
+            fn from_index(index: usize) -> Self {
+                <$choice>::ALL.get(index).copied().unwrap_or_default()
+            }
+        }
+    };
 }
+
+choice_enum!(StemRole, 7);
+choice_enum!(DeliveryTarget, 8);
 
 /// Parses a number with an optional unit suffix (compared without case) and
 /// accepts the Unicode minus sign.
