@@ -1,13 +1,19 @@
-//! CPU cost of the whole engine, as a share of one core in real time: each
-//! module alone and the full chain (every module on, with the meters),
-//! stereo, 512-frame blocks. The peer is real time itself: the printed
-//! figure is processing time ÷ audio duration.
+//! CPU cost of the whole engine per instance, stereo 48 kHz, 512-frame
+//! blocks: the plain bypass, the Full Mix starting point (glue and
+//! limiter, the default role), each module alone and every module on, all
+//! with the meters. Printed as ns per frame, × real time and % of one core
+//! (processing time ÷ audio duration), and as a ratio to the plain bypass
+//! measured in the same run. The target: the Full Mix starting
+//! point at ≥ 300× real time (≤ 0.33 % of a core).
 //!
-//! `cargo bench -p stem_master --bench engine_speed` (or `cargo xtask bench`).
+//! `cargo bench -p stem_master --bench engine_speed` (or `cargo xtask bench`);
+//! an extra argument runs only the cases whose name contains it.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use stem_master::engine::{Engine, EngineSettings};
+use stem_master::params::{role_starting_point, set_from_text, StemMasterParams};
+use stem_master::role::StemRole;
 
 const SECONDS: usize = 20;
 const BLOCK: usize = 512;
@@ -56,7 +62,22 @@ fn run(signal: &[Vec<f32>], rate: usize, settings: &EngineSettings) -> Duration 
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_default();
     let runs = if quick { 1 } else { RUNS };
+    let full_mix = {
+        let params = StemMasterParams::default();
+        for (id, value) in role_starting_point(StemRole::FullMix) {
+            set_from_text(&params, &id, &value).expect("the starting point is valid");
+        }
+        params.engine_settings()
+    };
+    let bypassed = EngineSettings {
+        bypass: true,
+        ..EngineSettings::default()
+    };
     let rate = 48_000;
     let signal = programme(rate);
     let audio = Duration::from_secs(SECONDS as u64);
@@ -83,7 +104,9 @@ fn main() {
         f(&mut s);
         s
     };
-    let cases: [(&str, EngineSettings); 10] = [
+    let cases: [(&str, EngineSettings); 12] = [
+        ("plain bypass", bypassed),
+        ("Full Mix starting point (glue, limiter)", full_mix),
         ("engine, all modules off (meters only)", base),
         (
             "tone",
@@ -128,12 +151,25 @@ fn main() {
         ("full chain, every module on", all),
     ];
     println!("engine CPU, stereo 48 kHz, {BLOCK}-frame blocks, {SECONDS} s (median of {runs}):");
+    // One untimed pass first, so the clock and caches have settled before
+    // the bypass (the reference of every ratio) is timed.
+    black_box(run(&signal, rate, &full_mix));
+    let mut bypass_ns = None;
     for (name, settings) in cases {
+        // The bypass always runs: it is the reference of the ratios.
+        if !(name.contains(filter.as_str()) || name == "plain bypass") {
+            continue;
+        }
         let mut times: Vec<Duration> = (0..runs).map(|_| run(&signal, rate, &settings)).collect();
         times.sort();
         let median = times[times.len() / 2];
         let share = median.as_secs_f64() / audio.as_secs_f64() * 100.0;
         let ns = median.as_secs_f64() * 1e9 / (rate * SECONDS) as f64;
-        println!("  {name:<40} {ns:7.1} ns/frame  {share:6.3} % of a core");
+        let real_time = audio.as_secs_f64() / median.as_secs_f64();
+        let ratio = *bypass_ns.get_or_insert(ns);
+        println!(
+            "  {name:<42} {ns:7.1} ns/frame {real_time:7.0}× real time {share:6.3} % of a core  {:5.2}× the bypass",
+            ns / ratio
+        );
     }
 }

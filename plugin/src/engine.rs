@@ -6,7 +6,7 @@
 //! compressor → punch → width → output trim → true-peak limiter (so its
 //! ceiling is the final peak level) → bypass crossfade against the dry
 //! input, delayed by the engine's latency so the two stay aligned → meters
-//! ([`Analyzer`]) on the output. The latency is the limiter's look-ahead; it
+//! ([`Analyzer`]) on the output. The latency is the limiter's band limit and look-ahead; it
 //! depends only on the sample rate, whether the limiter is on or off. Every module has its own click-free on/off switch
 //! ([`ModuleSlot`]).
 //!
@@ -379,6 +379,28 @@ impl SmoothedGain {
         self.db.snap_to_target();
         self.gain = db_to_gain(self.db.value());
     }
+
+    /// Multiplies samples `start..end` of every channel by the gain,
+    /// advancing it per sample; a settled unity gain costs nothing.
+    fn apply(&mut self, channels: &mut [&mut [f32]], start: usize, end: usize) {
+        if self.db.is_settled() {
+            let gain = self.gain;
+            if gain != 1.0 {
+                for channel in channels.iter_mut() {
+                    for sample in &mut channel[start..end] {
+                        *sample *= gain;
+                    }
+                }
+            }
+            return;
+        }
+        for i in start..end {
+            let gain = self.next();
+            for channel in channels.iter_mut() {
+                channel[i] *= gain;
+            }
+        }
+    }
 }
 
 /// The Stem Master processing engine.
@@ -671,12 +693,7 @@ impl Engine {
 
         // Input trim, sample by sample, so ramps advance identically
         // whatever the block size.
-        for i in 0..len {
-            let gain = self.input_trim.next();
-            for channel in channels.iter_mut() {
-                channel[start + i] *= gain;
-            }
-        }
+        self.input_trim.apply(channels, start, end);
 
         match channels {
             [only] => self.chain.process(&mut [&mut only[start..end]]),
@@ -687,12 +704,7 @@ impl Engine {
         }
 
         // Output trim, then the limiter, so its ceiling is the final level.
-        for i in 0..len {
-            let gain = self.output_trim.next();
-            for channel in channels.iter_mut() {
-                channel[start + i] *= gain;
-            }
-        }
+        self.output_trim.apply(channels, start, end);
         if self.learning {
             match channels {
                 [only] => self.learn_meter.process(&[&only[start..end]]),
@@ -714,6 +726,24 @@ impl Engine {
         // crossfade against the plain original; both delayed by the
         // latency so they line up with the processed signal.
         let used = channels.len().min(MAX_CHANNELS);
+        let all_processed = self.compare_mix.is_settled()
+            && self.compare_mix.value() == 0.0
+            && self.bypass_mix.is_settled()
+            && self.bypass_mix.value() == 0.0;
+        if all_processed {
+            // Only the measurement runs: the output is the processed signal.
+            match (&self.dry[..used], &*channels) {
+                ([dry], [only]) => self
+                    .loudness_match
+                    .measure_block(&[&dry[..len]], &[&only[start..end]]),
+                ([dry_left, dry_right], [left, right]) => self.loudness_match.measure_block(
+                    &[&dry_left[..len], &dry_right[..len]],
+                    &[&left[start..end], &right[start..end]],
+                ),
+                _ => {}
+            }
+            return;
+        }
         for i in 0..len {
             let mut original = [0.0f32; MAX_CHANNELS];
             let mut processed = [0.0f32; MAX_CHANNELS];

@@ -151,8 +151,9 @@ fn parameters_reach_the_audio_without_allocating() {
         set_param(&plugin, "out_gain", 2.5);
         set_param(&plugin, "role", 1.0);
         activate(&mut plugin, &mut host, sample_rate, 512);
-        // The limiter's look-ahead: 1.5 ms, reported on activation.
-        let latency = (0.0015 * sample_rate).round() as usize;
+        // The limiter's band limit (36 samples) and 1.5 ms look-ahead,
+        // reported on activation.
+        let latency = 36 + (0.0015 * sample_rate).round() as usize;
         assert_eq!(
             host.latency.get(),
             Some(latency as u32),

@@ -96,13 +96,14 @@ def test_loads_with_the_expected_parameters():
 
 @pytest.mark.parametrize("sample_rate", [44100, 96000])
 def test_reports_the_limiter_look_ahead_and_is_compensated(sample_rate):
-    # 1.5 ms of look-ahead at any rate; pedalboard removes it, so an impulse
-    # comes out where it went in.
+    # The limiter's band limit (36 samples) and 1.5 ms of look-ahead at any
+    # rate; pedalboard removes it, so an impulse comes out where it went in
+    # (the limiter is off by default, so its bypass path is a plain delay).
     plugin = load()
     impulse = np.zeros((2, 4096), dtype=np.float32)
     impulse[:, 1000] = 0.5
     out = plugin.process(impulse, sample_rate)
-    assert plugin.reported_latency_samples == round(0.0015 * sample_rate)
+    assert plugin.reported_latency_samples == 36 + round(0.0015 * sample_rate)
     assert int(np.argmax(np.abs(out[0]))) == 1000
     assert np.max(np.abs(out - impulse)) <= 1e-7
 

@@ -5,7 +5,7 @@
 //! * the audio-ports extension reports one main stereo input and one main stereo output;
 //! * the params extension lists `in_gain`, `out_gain`, `role` and `bypass` under the ids
 //!   nice-plug derives from their string ids, with the expected names, ranges and defaults;
-//! * the latency extension reports the limiter's look-ahead (1.5 ms = 72 samples at 48 kHz)
+//! * the latency extension reports the limiter's band limit and look-ahead (36 + 72 = 108 samples at 48 kHz)
 //!   once activated, and the audio is checked after removing it, as a host compensates it;
 //! * audio processed at 48 kHz with block sizes 1, 64, 1000 and 4096 is bit-transparent without
 //!   events, reacts sample-accurately to an `in_gain` event placed mid-block (20 ms linear ramp in
@@ -55,8 +55,9 @@ const TRIM_MAX_DB: f64 = 24.0;
 const TRIM_TARGET_DB: f64 = -6.0;
 /// The trims are smoothed by a linear ramp in dB over round(0.020 * fs) samples.
 const TRIM_RAMP_LEN: usize = 960;
-/// The plugin's latency at 48 kHz: the limiter's 1.5 ms look-ahead.
-const LATENCY_SAMPLES: usize = 72;
+/// The plugin's latency at 48 kHz: the limiter's band limit (36 samples)
+/// and 1.5 ms look-ahead (72 samples).
+const LATENCY_SAMPLES: usize = 108;
 /// Bypass crossfades over 10 ms = 480 samples.
 const BYPASS_FADE_LEN: usize = 480;
 

@@ -31,13 +31,25 @@ impl DelayLine {
         if len == 0 {
             return;
         }
-        for sample in samples {
-            std::mem::swap(&mut self.buffer[self.position], sample);
-            self.position += 1;
+        // Swap runs of samples with the ring, from the read position to the
+        // end of the ring at most.
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let run = (len - self.position).min(rest.len());
+            let (now, later) = rest.split_at_mut(run);
+            self.buffer[self.position..self.position + run].swap_with_slice(now);
+            self.position += run;
             if self.position == len {
                 self.position = 0;
             }
+            rest = later;
         }
+    }
+
+    /// The last `delay` input samples, oldest first, as two runs.
+    pub fn contents(&self) -> (&[f32], &[f32]) {
+        let (newer, older) = self.buffer.split_at(self.position);
+        (older, newer)
     }
 
     /// Fills the line with silence.
@@ -64,6 +76,8 @@ mod tests {
         let mut c = [7.0];
         none.process(&mut c);
         assert_eq!(c, [7.0]);
+        let (older, newer) = line.contents();
+        assert_eq!([older, newer].concat(), [4.0, 5.0, 6.0]);
         line.reset();
         let mut d = [9.0, 9.0, 9.0, 9.0];
         line.process(&mut d);

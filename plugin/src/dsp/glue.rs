@@ -54,6 +54,7 @@
 //! samples where their ramps move. Latency: none.
 
 use crate::dsp::biquad::{BiquadCoefficients, BiquadState};
+use crate::dsp::fast_math;
 use crate::dsp::smoothing::LinearRamp;
 
 /// Settings of the [`Glue`] compressor. Out-of-range values are clamped; a
@@ -326,8 +327,12 @@ impl Glue {
         let channels = &mut channels[..used];
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut max_reduction = 0.0f64;
+        let mut parameters_move = !self.parameters_settled();
         for n in 0..frames {
-            self.advance_parameters();
+            if parameters_move {
+                self.advance_parameters();
+                parameters_move = !self.parameters_settled();
+            }
 
             // Detector: sidechain high-pass, rectify, link (max).
             let mut level = 0.0f64;
@@ -349,7 +354,7 @@ impl Glue {
             // Gain computer (GMR soft knee) on the level in dB.
             let x_l = if level > self.knee_start_level {
                 static_gain_reduction_db(
-                    level.ln() * NEPER_TO_DB,
+                    fast_math::ln(level) * NEPER_TO_DB,
                     f64::from(self.threshold_db.value()),
                     f64::from(self.knee_db.value()),
                     f64::from(self.slope.value()),
@@ -375,7 +380,7 @@ impl Glue {
             let wet_gain = if gain_db == 0.0 {
                 1.0
             } else {
-                (gain_db * DB_TO_NEPER).exp() as f32
+                fast_math::exp(gain_db * DB_TO_NEPER) as f32
             };
             let mix = self.mix.value();
             if mix == 1.0 {
@@ -396,6 +401,18 @@ impl Glue {
             self.envelope_db = 0.0;
         }
         self.gain_reduction_db = max_reduction as f32;
+    }
+
+    /// Whether every parameter ramp has reached its target.
+    fn parameters_settled(&self) -> bool {
+        self.threshold_db.is_settled()
+            && self.knee_db.is_settled()
+            && self.slope.is_settled()
+            && self.mix.is_settled()
+            && self.makeup_db.is_settled()
+            && self.attack_ms.is_settled()
+            && self.release_ms.is_settled()
+            && self.hpf_hz.is_settled()
     }
 
     /// Moves every ramp one sample and refreshes the coefficients of those

@@ -2,9 +2,11 @@
 //! framework or the editor.
 
 pub mod biquad;
+pub mod cpu;
 pub mod deharsh;
 pub mod delay;
 pub mod denormal;
+pub mod fast_math;
 pub mod glue;
 pub mod limiter;
 pub mod loudness_match;

@@ -3,9 +3,11 @@
 //! input and its output over [`MODULE_FADE_SECONDS`]; a module that is fully
 //! off costs nothing and is reset, so switching it on starts from silence.
 //!
-//! A module that looks ahead (latency > 0) keeps running while off, and its
-//! bypass path is delayed by the same latency, so the chain's latency never
-//! changes when the module is switched.
+//! A module that looks ahead (latency > 0) has its bypass path delayed by
+//! the same latency, so the chain's latency never changes when the module
+//! is switched. Fully off it costs only that delay; switched back on, it is
+//! reset and then fed the `latency` input samples the delay line holds, so
+//! its look-ahead is full when its output starts to fade in.
 
 use super::delay::DelayLine;
 use super::smoothing::LinearRamp;
@@ -38,6 +40,9 @@ pub struct ModuleSlot<M> {
     /// Per channel, delays the bypass path by the module's latency (empty
     /// for modules without latency).
     dry_delay: Vec<DelayLine>,
+    /// Per channel, `latency` samples: the delay line's contents fed to the
+    /// module when it is switched back on (empty without latency).
+    preroll: Vec<Vec<f32>>,
 }
 
 impl<M: ChainModule> ModuleSlot<M> {
@@ -50,6 +55,7 @@ impl<M: ChainModule> ModuleSlot<M> {
             Vec::new()
         };
         Self {
+            preroll: vec![vec![0.0; latency]; dry_delay.len()],
             dry_delay,
             module,
             enabled: LinearRamp::new(
@@ -120,9 +126,18 @@ impl<M: ChainModule> ModuleSlot<M> {
 }
 
 impl<M: ChainModule> ModuleSlot<M> {
-    /// A module with latency: it always runs; the bypass path is the input
-    /// delayed by the same latency.
+    /// A module with latency: the bypass path is the input delayed by the
+    /// same latency; fully off, that delay is all that runs.
     fn process_with_latency(&mut self, channels: &mut [&mut [f32]], len: usize) {
+        if self.enabled.is_settled() && self.enabled.value() == 0.0 {
+            for (channel, line) in channels.iter_mut().zip(&mut self.dry_delay) {
+                line.process(channel);
+            }
+            return;
+        }
+        if self.enabled.value() == 0.0 {
+            self.warm_up();
+        }
         for ((dry, line), channel) in self
             .dry
             .iter_mut()
@@ -145,6 +160,27 @@ impl<M: ChainModule> ModuleSlot<M> {
     }
 }
 
+impl<M: ChainModule> ModuleSlot<M> {
+    /// Resets the module and feeds it the input its look-ahead would hold
+    /// had it been running: the delay line's contents. Its output is
+    /// discarded (the fade-in starts from the bypass path).
+    fn warm_up(&mut self) {
+        self.module.reset();
+        for (preroll, line) in self.preroll.iter_mut().zip(&self.dry_delay) {
+            let (older, newer) = line.contents();
+            preroll[..older.len()].copy_from_slice(older);
+            preroll[older.len()..].copy_from_slice(newer);
+        }
+        match self.preroll.as_mut_slice() {
+            [only] => self.module.process(&mut [only.as_mut_slice()]),
+            [left, right] => self
+                .module
+                .process(&mut [left.as_mut_slice(), right.as_mut_slice()]),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +196,58 @@ mod tests {
             }
         }
         fn reset(&mut self) {}
+    }
+
+    /// Delays by `DELAY` samples and halves: a module that looks ahead.
+    struct DelayedHalf(DelayLine);
+    const DELAY: usize = 5;
+    impl ChainModule for DelayedHalf {
+        fn process(&mut self, channels: &mut [&mut [f32]]) {
+            for channel in channels.iter_mut() {
+                self.0.process(channel);
+                for x in channel.iter_mut() {
+                    *x *= 0.5;
+                }
+            }
+        }
+        fn reset(&mut self) {
+            self.0.reset();
+        }
+        fn latency_samples(&self) -> usize {
+            DELAY
+        }
+    }
+
+    #[test]
+    fn a_module_with_latency_is_a_delay_when_off_and_warm_when_switched_on() {
+        let mut slot = ModuleSlot::new(DelayedHalf(DelayLine::new(DELAY)), 1000.0, 64, 1);
+        let ramp: Vec<f32> = (0..200).map(|n| n as f32).collect();
+        let mut output = Vec::new();
+        for (index, chunk) in ramp.chunks(40).enumerate() {
+            if index == 2 {
+                slot.set_enabled(true);
+            }
+            let mut block = chunk.to_vec();
+            slot.process(&mut [&mut block]);
+            output.extend(block);
+        }
+        // Off: the input delayed by the latency, exactly.
+        for (n, &sample) in output[..80].iter().enumerate() {
+            let want = if n < DELAY { 0.0 } else { (n - DELAY) as f32 };
+            assert_eq!(sample, want, "{n}");
+        }
+        // Fading in over 20 samples from sample 80: the module's output is
+        // already the delayed, halved input (its look-ahead was filled from
+        // the delay line), so the mix falls smoothly from 1× to 0.5×.
+        for (n, &sample) in output.iter().enumerate().skip(80) {
+            let delayed = (n - DELAY) as f32;
+            let wet_share = ((n - 79) as f32 / 20.0).min(1.0);
+            let want = delayed * (1.0 - 0.5 * wet_share);
+            assert!(
+                (sample - want).abs() <= 1e-4 * want,
+                "{n}: {sample} vs {want}"
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,10 @@ use super::sanitize;
 /// Time constant of the live averages, seconds.
 const LIVE_TIME_CONSTANT_S: f64 = 0.3;
 
+/// Samples per update of the live averages (1.3 ms at 48 kHz): the live
+/// readings move in steps of at most 0.5 % of their time constant.
+const LIVE_HOP_SAMPLES: usize = 64;
+
 /// Corner frequency of the low-band filter, Hz.
 const LOW_BAND_HZ: f64 = 150.0;
 
@@ -88,12 +92,21 @@ struct Moments {
 }
 
 impl Moments {
-    /// One step of the exponential average with coefficient `c`.
+    /// One step of the exponential average towards the means of the sums
+    /// `hop` over `count` samples, with coefficient `c`.
     #[inline]
-    fn average(&mut self, l: f64, r: f64, c: f64) {
-        self.ll = flush(self.ll + c * (l * l - self.ll));
-        self.rr = flush(self.rr + c * (r * r - self.rr));
-        self.lr = flush(self.lr + c * (l * r - self.lr));
+    fn average(&mut self, hop: &Moments, count: f64, c: f64) {
+        self.ll = flush(self.ll + c * (hop.ll / count - self.ll));
+        self.rr = flush(self.rr + c * (hop.rr / count - self.rr));
+        self.lr = flush(self.lr + c * (hop.lr / count - self.lr));
+    }
+
+    /// Adds the sums `other`.
+    #[inline]
+    fn add(&mut self, other: &Moments) {
+        self.ll += other.ll;
+        self.rr += other.rr;
+        self.lr += other.lr;
     }
 
     /// Adds one sample pair to the sums.
@@ -194,8 +207,8 @@ impl LinkwitzRiley4 {
 /// Stereo image meter: live and whole-run correlation, balance, side-to-mid
 /// ratio and mono fold-down loss.
 pub struct StereoMeter {
-    /// One-pole coefficient of the live averages per sample,
-    /// `1 − exp(−1/(0.3 s · fs))` (unitless).
+    /// One-pole coefficient of the live averages per hop of
+    /// [`LIVE_HOP_SAMPLES`], `1 − exp(−hop/(0.3 s · fs))` (unitless).
     live_coeff: f64,
     /// Low-band (150 Hz LR4) filter of the left channel.
     low_left: LinkwitzRiley4,
@@ -205,14 +218,17 @@ pub struct StereoMeter {
     live: Moments,
     /// The same for the low-passed channels.
     live_low: Moments,
-    /// Whole-run sums of L², R², L·R (full-scale² · samples).
+    /// Sums of L², R², L·R over the current hop (full-scale² · samples).
+    hop: Moments,
+    /// The same for the low-passed channels.
+    hop_low: Moments,
+    /// Samples in the current hop so far.
+    hop_fill: usize,
+    /// Whole-run sums of L², R², L·R over the finished hops (full-scale² ·
+    /// samples).
     total: Moments,
     /// The same for the low-passed channels.
     total_low: Moments,
-    /// Whole-run Σ M², M = (L+R)/2 (full-scale² · samples).
-    total_mid: f64,
-    /// Whole-run Σ S², S = (L−R)/2 (full-scale² · samples).
-    total_side: f64,
     /// Sample pairs fed since reset.
     samples: u64,
 }
@@ -228,7 +244,7 @@ impl StereoMeter {
         );
         let fs = f64::from(sample_rate_hz);
         // exp_m1 keeps the small coefficient exact at high rates.
-        let live_coeff = -(-1.0 / (LIVE_TIME_CONSTANT_S * fs)).exp_m1();
+        let live_coeff = -(-(LIVE_HOP_SAMPLES as f64) / (LIVE_TIME_CONSTANT_S * fs)).exp_m1();
         let low = LinkwitzRiley4::new(LOW_BAND_HZ, fs);
         Self {
             live_coeff,
@@ -236,10 +252,11 @@ impl StereoMeter {
             low_right: low,
             live: Moments::default(),
             live_low: Moments::default(),
+            hop: Moments::default(),
+            hop_low: Moments::default(),
+            hop_fill: 0,
             total: Moments::default(),
             total_low: Moments::default(),
-            total_mid: 0.0,
-            total_side: 0.0,
             samples: 0,
         }
     }
@@ -250,34 +267,48 @@ impl StereoMeter {
         self.low_right.reset();
         self.live = Moments::default();
         self.live_low = Moments::default();
+        self.hop = Moments::default();
+        self.hop_low = Moments::default();
+        self.hop_fill = 0;
         self.total = Moments::default();
         self.total_low = Moments::default();
-        self.total_mid = 0.0;
-        self.total_side = 0.0;
         self.samples = 0;
     }
 
     /// Feeds one block of a stereo pair (equal lengths; if they differ, the
     /// shorter length is used). Non-finite samples count as 0.0.
     pub fn process(&mut self, left: &[f32], right: &[f32]) {
-        let c = self.live_coeff;
-        for (&l, &r) in left.iter().zip(right) {
-            let l = f64::from(sanitize(l));
-            let r = f64::from(sanitize(r));
-            let low_l = self.low_left.process(l);
-            let low_r = self.low_right.process(r);
-
-            self.live.average(l, r, c);
-            self.live_low.average(low_l, low_r, c);
-
-            self.total.accumulate(l, r);
-            self.total_low.accumulate(low_l, low_r);
-            let mid = 0.5 * (l + r);
-            let side = 0.5 * (l - r);
-            self.total_mid += mid * mid;
-            self.total_side += side * side;
-            self.samples += 1;
+        let frames = left.len().min(right.len());
+        let mut start = 0;
+        while start < frames {
+            let end = (start + LIVE_HOP_SAMPLES - self.hop_fill).min(frames);
+            for (&l, &r) in left[start..end].iter().zip(&right[start..end]) {
+                let l = f64::from(sanitize(l));
+                let r = f64::from(sanitize(r));
+                let low_l = self.low_left.process(l);
+                let low_r = self.low_right.process(r);
+                self.hop.accumulate(l, r);
+                self.hop_low.accumulate(low_l, low_r);
+            }
+            self.hop_fill += end - start;
+            self.samples += (end - start) as u64;
+            if self.hop_fill == LIVE_HOP_SAMPLES {
+                self.end_hop();
+            }
+            start = end;
         }
+    }
+
+    /// Folds the finished hop into the live averages and the totals.
+    fn end_hop(&mut self) {
+        let count = LIVE_HOP_SAMPLES as f64;
+        self.live.average(&self.hop, count, self.live_coeff);
+        self.live_low.average(&self.hop_low, count, self.live_coeff);
+        self.total.add(&self.hop);
+        self.total_low.add(&self.hop_low);
+        self.hop = Moments::default();
+        self.hop_low = Moments::default();
+        self.hop_fill = 0;
     }
 
     /// Live phase correlation over about the last 300 ms (exponential
@@ -299,20 +330,26 @@ impl StereoMeter {
         }
         // Thresholds on sums: n · mean-square threshold.
         let threshold = SILENT_MEAN_SQUARE * self.samples as f64;
-        let t = &self.total;
+        let mut t = self.total;
+        t.add(&self.hop);
+        let mut t_low = self.total_low;
+        t_low.add(&self.hop_low);
         let l_silent = t.ll < threshold;
         let r_silent = t.rr < threshold;
-        let mid_silent = self.total_mid < threshold;
+        // ΣM² and ΣS² from the moments: M² = (L² + R² + 2LR)/4, S² = (L² +
+        // R² − 2LR)/4.
+        let total_mid = (0.25 * (t.ll + t.rr + 2.0 * t.lr)).max(0.0);
+        let total_side = (0.25 * (t.ll + t.rr - 2.0 * t.lr)).max(0.0);
+        let mid_silent = total_mid < threshold;
 
         let balance_db = (!l_silent && !r_silent).then(|| (10.0 * (t.ll / t.rr).log10()) as f32);
-        let side_to_mid_db =
-            (!mid_silent).then(|| clamped_ratio_db(self.total_side, self.total_mid));
+        let side_to_mid_db = (!mid_silent).then(|| clamped_ratio_db(total_side, total_mid));
         let mono_loss_db = (!(l_silent && r_silent))
-            .then(|| clamped_ratio_db(t.ll + t.rr, 2.0 * self.total_mid).max(0.0));
+            .then(|| clamped_ratio_db(t.ll + t.rr, 2.0 * total_mid).max(0.0));
 
         StereoSummary {
             correlation: t.correlation(threshold, true),
-            low_band_correlation: self.total_low.correlation(threshold, true),
+            low_band_correlation: t_low.correlation(threshold, true),
             balance_db,
             side_to_mid_db,
             mono_loss_db,

@@ -96,6 +96,8 @@
 //! taken as silence, so the ringing of the interpolated signal just before
 //! an abrupt start is included, as in an ideal reconstruction.
 
+use crate::dsp::cpu::{run_kernel, Avx};
+
 /// Taps per polyphase branch (`T`). Even, so that each branch is symmetric
 /// around the interpolated point.
 pub const TAPS_PER_PHASE: usize = 32;
@@ -148,6 +150,9 @@ pub struct TruePeakMeter {
     /// Quarter-sample branch odd part `o_i = (c_i − c_{T−1−i}) / 2`,
     /// coefficient of the pair difference `d_i` (dimensionless).
     quarter_odd_taps: [f32; TAP_PAIRS],
+    /// Whether the interpolation kernel runs compiled for AVX
+    /// ([`crate::dsp::cpu`]).
+    avx: Option<Avx>,
 }
 
 impl TruePeakMeter {
@@ -194,6 +199,7 @@ impl TruePeakMeter {
             half_pair_taps,
             quarter_even_taps,
             quarter_odd_taps,
+            avx: Avx::detect(),
         }
     }
 
@@ -229,9 +235,14 @@ impl TruePeakMeter {
                     quarter_even: &self.quarter_even_taps,
                     quarter_odd: &self.quarter_odd_taps,
                 };
+                let window = &mut self.window;
                 let chunk_peak = match self.oversampling_factor {
-                    4 => interpolated_chunk_peak::<4>(chunk, history, &mut self.window, &taps),
-                    2 => interpolated_chunk_peak::<2>(chunk, history, &mut self.window, &taps),
+                    4 => run_kernel(self.avx, || {
+                        interpolated_chunk_peak::<4>(chunk, history, window, &taps)
+                    }),
+                    2 => run_kernel(self.avx, || {
+                        interpolated_chunk_peak::<2>(chunk, history, window, &taps)
+                    }),
                     _ => sample_peak(chunk),
                 };
                 peak = max_ignoring_nan(peak, chunk_peak);
@@ -272,6 +283,29 @@ pub(crate) fn branch_taps(fraction: f64) -> [f64; TAPS_PER_PHASE] {
         *tap /= sum;
     }
     taps
+}
+
+/// Coefficients of a linear-phase low-pass FIR of `taps` (odd) taps: a
+/// Kaiser-windowed sinc (window parameter `beta`) with its −6 dB point at
+/// `cutoff` (a fraction of the sample rate, 0 < cutoff < 0.5), normalised
+/// to unit DC gain; symmetric, so its delay is `(taps − 1)/2` samples.
+pub(crate) fn kaiser_low_pass(taps: usize, cutoff: f64, beta: f64) -> Vec<f64> {
+    debug_assert!(taps % 2 == 1, "kaiser_low_pass: {taps} taps, expected odd");
+    let half_length = (taps / 2) as f64;
+    let window_norm = bessel_i0(beta);
+    let mut coefficients: Vec<f64> = (0..taps)
+        .map(|i| {
+            let d = i as f64 - half_length;
+            let r = d / (half_length + 1.0);
+            let kaiser = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / window_norm;
+            2.0 * cutoff * normalised_sinc(2.0 * cutoff * d) * kaiser
+        })
+        .collect();
+    let sum: f64 = coefficients.iter().sum();
+    for coefficient in &mut coefficients {
+        *coefficient /= sum;
+    }
+    coefficients
 }
 
 /// `sin(πx) / (πx)`, 1 at 0.
@@ -324,6 +358,7 @@ fn sanitized(sample: f32) -> f32 {
 }
 
 /// Largest |x| over `samples`, non-finite samples counting as 0.
+#[inline(always)]
 fn sample_peak(samples: &[f32]) -> f32 {
     let mut lane_peaks = [0.0_f32; LANES];
     let mut blocks = samples.chunks_exact(LANES);
@@ -351,6 +386,7 @@ fn lanes_at(window: &[f32], start: usize) -> &[f32; LANES] {
 /// Peak of one channel's chunk (at most [`CHUNK_FRAMES`] samples): the
 /// samples themselves and the interpolated points 16 sample periods behind
 /// them, at `FACTOR` (2 or 4) points per period. Advances `history`.
+#[inline(always)]
 fn interpolated_chunk_peak<const FACTOR: usize>(
     chunk: &[f32],
     history: &mut [f32; HISTORY_LEN],
@@ -839,6 +875,30 @@ mod tests {
                 reference.to_bits(),
                 "{sample_rate} Hz, irregular"
             );
+        }
+    }
+
+    #[test]
+    fn avx_and_baseline_kernels_read_identically() {
+        let Some(avx) = crate::dsp::cpu::Avx::detect() else {
+            println!("no AVX on this CPU: only the baseline kernel exists here");
+            return;
+        };
+        let program = test_program(30_000, 9);
+        let channels: Vec<&[f32]> = program.iter().map(Vec::as_slice).collect();
+        for rate in [44_100.0, 96_000.0] {
+            let mut readings = Vec::new();
+            for kernels in [None, Some(avx)] {
+                let mut meter = TruePeakMeter::new(rate, 2);
+                meter.avx = kernels;
+                let per_block: Vec<u32> = channels[0]
+                    .chunks(777)
+                    .zip(channels[1].chunks(777))
+                    .map(|(l, r)| meter.process(&[l, r]).to_bits())
+                    .collect();
+                readings.push(per_block);
+            }
+            assert_eq!(readings[0], readings[1], "{rate} Hz");
         }
     }
 
