@@ -726,12 +726,15 @@ impl Engine {
         // crossfade against the plain original; both delayed by the
         // latency so they line up with the processed signal.
         let used = channels.len().min(MAX_CHANNELS);
-        let all_processed = self.compare_mix.is_settled()
-            && self.compare_mix.value() == 0.0
-            && self.bypass_mix.is_settled()
-            && self.bypass_mix.value() == 0.0;
-        if all_processed {
-            // Only the measurement runs: the output is the processed signal.
+        let bypass_settled = self.bypass_mix.is_settled();
+        let all_processed = bypass_settled
+            && self.bypass_mix.value() == 0.0
+            && self.compare_mix.is_settled()
+            && self.compare_mix.value() == 0.0;
+        let all_dry = bypass_settled && self.bypass_mix.value() == 1.0;
+        if all_processed || all_dry {
+            // Only the measurement runs, and the output is the processed
+            // signal or, bypassed, the (delayed) original.
             match (&self.dry[..used], &*channels) {
                 ([dry], [only]) => self
                     .loudness_match
@@ -741,6 +744,18 @@ impl Engine {
                     &[&left[start..end], &right[start..end]],
                 ),
                 _ => {}
+            }
+            if all_dry {
+                // The A/B switch keeps moving while bypassed.
+                for _ in 0..len {
+                    if self.compare_mix.is_settled() {
+                        break;
+                    }
+                    self.compare_mix.advance();
+                }
+                for (channel, dry) in channels.iter_mut().zip(&self.dry) {
+                    channel[start..end].copy_from_slice(&dry[..len]);
+                }
             }
             return;
         }

@@ -1,10 +1,12 @@
 //! What the processor offers beyond the x86-64 baseline, checked once.
 //!
 //! The hot interpolation and filter kernels (limiter, true-peak meter) work
-//! on 16 lanes of f32. Compiled for AVX they take 8 lanes per instruction
-//! instead of SSE2's 4. They use no fused multiply-add, so both versions do
-//! the same roundings in the same order: the results are bit-identical,
-//! which the kernels' tests check.
+//! on 16 lanes of f32. Each has an `#[inline(always)]` body and a twin
+//! marked `#[target_feature(enable = "avx")]` that calls it, so the body is
+//! compiled a second time for AVX: 8 lanes per instruction instead of
+//! SSE2's 4. They use no fused multiply-add, so both versions do the same
+//! roundings in the same order: the results are bit-identical, which the
+//! kernels' tests check. Callers hold an [`Avx`] to call the twin.
 
 /// Whether the CPU supports AVX (the standard library caches the answer).
 pub fn has_avx() -> bool {
@@ -27,26 +29,4 @@ impl Avx {
     pub fn detect() -> Option<Self> {
         has_avx().then_some(Self(()))
     }
-}
-
-/// Runs `kernel`, compiled for AVX when `avx` is given: the
-/// `#[inline(always)]` functions it calls are inlined into an AVX function.
-#[inline(always)]
-pub fn run_kernel<R>(avx: Option<Avx>, kernel: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if avx.is_some() {
-        // SAFETY: an `Avx` exists only when the CPU supports AVX.
-        return unsafe { with_avx(kernel) };
-    }
-    let _ = avx;
-    kernel()
-}
-
-/// # Safety
-///
-/// The CPU must support AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn with_avx<R>(kernel: impl FnOnce() -> R) -> R {
-    kernel()
 }

@@ -170,6 +170,26 @@ pub fn sidechain_high_pass(corner_hz: f64, sample_rate_hz: f64) -> BiquadCoeffic
     }
 }
 
+/// Frames per pass of the settled path (stack scratch).
+const PASS_FRAMES: usize = 64;
+
+/// The sidechain high-pass's |output| for one input sample, which is first
+/// replaced by 0.0 in place if not finite. A non-finite output (impossible
+/// with finite input) restarts the filter and reads 0.
+#[inline(always)]
+fn high_passed_magnitude(x: &mut f32, state: &mut BiquadState, hpf: &BiquadCoefficients) -> f64 {
+    if !x.is_finite() {
+        *x = 0.0;
+    }
+    let filtered = state.process(hpf, f64::from(*x));
+    if filtered.is_finite() {
+        filtered.abs()
+    } else {
+        state.reset();
+        0.0
+    }
+}
+
 /// One-pole coefficient `e^(−1/(τ·fs))` for a time constant in ms.
 #[inline]
 fn one_pole_coefficient(time_ms: f64, sample_rate_hz: f64) -> f64 {
@@ -327,73 +347,28 @@ impl Glue {
         let channels = &mut channels[..used];
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut max_reduction = 0.0f64;
-        let mut parameters_move = !self.parameters_settled();
-        for n in 0..frames {
-            if parameters_move {
-                self.advance_parameters();
-                parameters_move = !self.parameters_settled();
+        let mut start = 0;
+        // While a parameter moves, sample by sample; once all have settled,
+        // in passes over runs of frames (detector, gain computer, gain),
+        // with the same arithmetic per sample.
+        while start < frames && !self.parameters_settled() {
+            self.advance_parameters();
+            let level = self.detect_frame(channels, start);
+            let gain = self.gain_for_level(level, &mut max_reduction);
+            self.apply_gain(channels, start..start + 1, &[gain]);
+            start += 1;
+        }
+        let mut levels = [0.0f64; PASS_FRAMES];
+        let mut gains = [0.0f32; PASS_FRAMES];
+        while start < frames {
+            let end = (start + PASS_FRAMES).min(frames);
+            let count = end - start;
+            self.detect_run(channels, start..end, &mut levels[..count]);
+            for (gain, &level) in gains[..count].iter_mut().zip(&levels[..count]) {
+                *gain = self.gain_for_level(level, &mut max_reduction);
             }
-
-            // Detector: sidechain high-pass, rectify, link (max).
-            let mut level = 0.0f64;
-            for (channel, state) in channels.iter_mut().zip(self.hpf_state.iter_mut()) {
-                let x = channel[n];
-                let x = if x.is_finite() { x } else { 0.0 };
-                channel[n] = x;
-                let mut filtered = state.process(&self.hpf, f64::from(x));
-                if !filtered.is_finite() {
-                    // Cannot happen with finite input; if it ever does, the
-                    // state starts over (a bad state shows in the output
-                    // within two samples).
-                    state.reset();
-                    filtered = 0.0;
-                }
-                level = level.max(filtered.abs());
-            }
-
-            // Gain computer (GMR soft knee) on the level in dB.
-            let x_l = if level > self.knee_start_level {
-                static_gain_reduction_db(
-                    fast_math::ln(level) * NEPER_TO_DB,
-                    f64::from(self.threshold_db.value()),
-                    f64::from(self.knee_db.value()),
-                    f64::from(self.slope.value()),
-                )
-            } else {
-                0.0
-            };
-
-            // Smooth branching peak detector (GMR), in dB.
-            let alpha = if x_l > self.envelope_db {
-                self.alpha_attack
-            } else {
-                self.alpha_release
-            };
-            let mut envelope = alpha * self.envelope_db + (1.0 - alpha) * x_l;
-            if envelope < ENVELOPE_FLOOR_DB {
-                envelope = 0.0;
-            }
-            self.envelope_db = envelope;
-            max_reduction = max_reduction.max(envelope);
-
-            let gain_db = f64::from(self.makeup_db.value()) - envelope;
-            let wet_gain = if gain_db == 0.0 {
-                1.0
-            } else {
-                fast_math::exp(gain_db * DB_TO_NEPER) as f32
-            };
-            let mix = self.mix.value();
-            if mix == 1.0 {
-                for channel in channels.iter_mut() {
-                    channel[n] *= wet_gain;
-                }
-            } else if mix != 0.0 {
-                let dry_share = 1.0 - mix;
-                for channel in channels.iter_mut() {
-                    let dry = channel[n];
-                    channel[n] = dry * dry_share + (dry * wet_gain) * mix;
-                }
-            }
+            self.apply_gain(channels, start..end, &gains[..count]);
+            start = end;
         }
 
         if !self.envelope_db.is_finite() {
@@ -401,6 +376,107 @@ impl Glue {
             self.envelope_db = 0.0;
         }
         self.gain_reduction_db = max_reduction as f32;
+    }
+
+    /// Detector input of frame `n`: sidechain high-pass, rectify, link
+    /// (max). Non-finite input samples are replaced by 0.0 in place.
+    #[inline(always)]
+    fn detect_frame(&mut self, channels: &mut [&mut [f32]], n: usize) -> f64 {
+        let mut level = 0.0f64;
+        for (channel, state) in channels.iter_mut().zip(self.hpf_state.iter_mut()) {
+            level = level.max(high_passed_magnitude(&mut channel[n], state, &self.hpf));
+        }
+        level
+    }
+
+    /// [`Self::detect_frame`] for a run of frames, into `levels`; the two
+    /// channels' filters side by side.
+    #[inline(always)]
+    fn detect_run(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        run: std::ops::Range<usize>,
+        levels: &mut [f64],
+    ) {
+        let hpf = &self.hpf;
+        match channels {
+            [left, right] => {
+                let [left_state, right_state] = &mut self.hpf_state;
+                for ((level, l), r) in levels
+                    .iter_mut()
+                    .zip(&mut left[run.clone()])
+                    .zip(&mut right[run])
+                {
+                    let a = high_passed_magnitude(l, left_state, hpf);
+                    let b = high_passed_magnitude(r, right_state, hpf);
+                    *level = 0.0f64.max(a).max(b);
+                }
+            }
+            [only] => {
+                let state = &mut self.hpf_state[0];
+                for (level, x) in levels.iter_mut().zip(&mut only[run]) {
+                    *level = 0.0f64.max(high_passed_magnitude(x, state, hpf));
+                }
+            }
+            _ => levels.fill(0.0),
+        }
+    }
+
+    /// Gain computer (GMR soft knee) and smooth branching peak detector for
+    /// one detector level; returns the wet gain (linear, make-up included)
+    /// and raises `max_reduction` (dB) to the envelope.
+    #[inline(always)]
+    fn gain_for_level(&mut self, level: f64, max_reduction: &mut f64) -> f32 {
+        let x_l = if level > self.knee_start_level {
+            static_gain_reduction_db(
+                fast_math::ln(level) * NEPER_TO_DB,
+                f64::from(self.threshold_db.value()),
+                f64::from(self.knee_db.value()),
+                f64::from(self.slope.value()),
+            )
+        } else {
+            0.0
+        };
+        let alpha = if x_l > self.envelope_db {
+            self.alpha_attack
+        } else {
+            self.alpha_release
+        };
+        let mut envelope = alpha * self.envelope_db + (1.0 - alpha) * x_l;
+        if envelope < ENVELOPE_FLOOR_DB {
+            envelope = 0.0;
+        }
+        self.envelope_db = envelope;
+        *max_reduction = max_reduction.max(envelope);
+        let gain_db = f64::from(self.makeup_db.value()) - envelope;
+        if gain_db == 0.0 {
+            1.0
+        } else {
+            fast_math::exp(gain_db * DB_TO_NEPER) as f32
+        }
+    }
+
+    /// Applies `gains` (one per frame of `run`) at the current mix.
+    #[inline(always)]
+    fn apply_gain(&self, channels: &mut [&mut [f32]], run: std::ops::Range<usize>, gains: &[f32]) {
+        let mix = self.mix.value();
+        if mix == 0.0 {
+            return;
+        }
+        for channel in channels.iter_mut() {
+            let samples = &mut channel[run.clone()];
+            if mix == 1.0 {
+                for (x, &gain) in samples.iter_mut().zip(gains) {
+                    *x *= gain;
+                }
+            } else {
+                let dry_share = 1.0 - mix;
+                for (x, &gain) in samples.iter_mut().zip(gains) {
+                    let dry = *x;
+                    *x = dry * dry_share + (dry * gain) * mix;
+                }
+            }
+        }
     }
 
     /// Whether every parameter ramp has reached its target.

@@ -126,7 +126,7 @@
 
 // The detector interpolates with the true-peak meter's filter (32-tap
 // Kaiser-windowed sinc per branch, β = 5), so both read peaks alike.
-use crate::dsp::cpu::{run_kernel, Avx};
+use crate::dsp::cpu::Avx;
 use crate::dsp::smoothing::LinearRamp;
 use crate::meter::true_peak::{branch_taps, kaiser_low_pass, TAPS_PER_PHASE};
 
@@ -373,6 +373,55 @@ impl BandLimitTaps {
             centre: design[BAND_LIMIT_DELAY] as f32,
         }
     }
+}
+
+/// What the per-channel kernels of a chunk work on.
+struct ChunkKernels<'a> {
+    /// See [`Limiter::band_limit_history`] (one channel).
+    history: &'a [f32],
+    /// See [`Limiter::buffers`] (one channel).
+    buffer: &'a mut [f32],
+    /// Look-ahead `D`, samples.
+    lookahead: usize,
+    /// Frames in the chunk.
+    frames: usize,
+    /// The band-limiting low-pass.
+    band_limit: &'a BandLimitTaps,
+    /// The detector's interpolator.
+    taps: &'a BranchTaps,
+    /// See [`Limiter::previous_point`] (one channel).
+    previous: &'a mut f32,
+    /// Detector peaks per frame, maxed into.
+    peaks: &'a mut [f32],
+}
+
+/// Band-limits the chunk into the look-ahead buffer and runs the detector.
+#[inline(always)]
+fn chunk_kernels(chunk: ChunkKernels<'_>) {
+    let ChunkKernels {
+        history,
+        buffer,
+        lookahead,
+        frames,
+        band_limit,
+        taps,
+        previous,
+        peaks,
+    } = chunk;
+    band_limit_chunk(
+        history,
+        frames,
+        band_limit,
+        &mut buffer[lookahead..lookahead + frames],
+    );
+    detect_chunk(buffer, lookahead, frames, taps, previous, peaks);
+}
+
+/// [`chunk_kernels`] compiled for AVX ([`crate::dsp::cpu`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn chunk_kernels_avx(chunk: ChunkKernels<'_>) {
+    chunk_kernels(chunk);
 }
 
 /// Band-limits one channel's chunk: `output[i]` is the low-pass over
@@ -677,17 +726,22 @@ impl Limiter {
             let previous = &mut self.previous_point[channel];
             let peaks = &mut self.peak_scratch[..frames];
             let (band_limit, taps) = (&self.band_limit, &self.taps);
-            let history_view: &[f32] = history;
-            let kernels = || {
-                band_limit_chunk(
-                    history_view,
-                    frames,
-                    band_limit,
-                    &mut buffer[lookahead..lookahead + frames],
-                );
-                detect_chunk(buffer, lookahead, frames, taps, previous, peaks);
+            let chunk = ChunkKernels {
+                history,
+                buffer,
+                lookahead,
+                frames,
+                band_limit,
+                taps,
+                previous,
+                peaks,
             };
-            run_kernel(self.avx, kernels);
+            match self.avx {
+                // SAFETY: an `Avx` exists only when the CPU supports AVX.
+                #[cfg(target_arch = "x86_64")]
+                Some(_) => unsafe { chunk_kernels_avx(chunk) },
+                _ => chunk_kernels(chunk),
+            }
             history.copy_within(frames..frames + BAND_LIMIT_TAPS - 1, 0);
         }
 

@@ -126,8 +126,8 @@ impl KWeightingFilter {
 
     /// Filters two channels at once and returns their sums of squared
     /// K-weighted samples. The same arithmetic as [`Self::sum_of_squares`],
-    /// interleaved so the CPU overlaps the two recursive chains: about
-    /// twice the throughput of two separate calls.
+    /// bit for bit, with the two channels in the two lanes of each
+    /// operation (SIMD): about twice the throughput of two separate calls.
     #[inline]
     pub fn sum_of_squares_pair(
         first: &mut Self,
@@ -136,33 +136,108 @@ impl KWeightingFilter {
         first_input: &[f32],
         second_input: &[f32],
     ) -> (f64, f64) {
-        let (mut sum_a, mut sum_b) = (0.0, 0.0);
-        for (&a, &b) in first_input.iter().zip(second_input) {
-            let a = if a.is_finite() { f64::from(a) } else { 0.0 };
-            let b = if b.is_finite() { f64::from(b) } else { 0.0 };
-            let ya = first
-                .high_pass
-                .process(&c.high_pass, first.shelf.process(&c.shelf, a));
-            let yb = second
-                .high_pass
-                .process(&c.high_pass, second.shelf.process(&c.shelf, b));
-            sum_a += ya * ya;
-            sum_b += yb * yb;
-        }
-        if !sum_a.is_finite() {
+        let mut sums = [0.0; 2];
+        Self::accumulate_squares_pair(first, second, c, first_input, second_input, &mut sums);
+        if !sums[0].is_finite() {
             first.reset();
-            sum_a = 0.0;
+            sums[0] = 0.0;
         }
-        if !sum_b.is_finite() {
+        if !sums[1].is_finite() {
             second.reset();
-            sum_b = 0.0;
+            sums[1] = 0.0;
         }
-        (sum_a, sum_b)
+        (sums[0], sums[1])
+    }
+
+    /// Filters two channels at once and adds each squared K-weighted sample
+    /// to `sums`, in order (non-finite input counts as silence; the caller
+    /// checks the sums).
+    #[inline]
+    fn accumulate_squares_pair(
+        first: &mut Self,
+        second: &mut Self,
+        c: &KWeightingCoefficients,
+        first_input: &[f32],
+        second_input: &[f32],
+        sums: &mut [f64; 2],
+    ) {
+        let mut pair = PairState::load(first, second);
+        let mut accumulated = *sums;
+        for (&a, &b) in first_input.iter().zip(second_input) {
+            let y = pair.process(c, [a, b]);
+            for lane in 0..2 {
+                accumulated[lane] += y[lane] * y[lane];
+            }
+        }
+        *sums = accumulated;
+        pair.store(first, second);
     }
 
     /// Clears the filter state.
     pub fn reset(&mut self) {
         *self = Self::default();
+    }
+}
+
+/// Two channels' K-weighting state side by side, one lane per channel, so
+/// each operation of [`DirectFormOne::process`] runs on both at once.
+#[derive(Debug, Clone, Copy)]
+struct PairState {
+    /// Per section (shelf, high-pass): x₋₁, x₋₂, y₋₁, y₋₂, each per lane.
+    sections: [[[f64; 2]; 4]; 2],
+}
+
+impl PairState {
+    #[inline(always)]
+    fn load(first: &KWeightingFilter, second: &KWeightingFilter) -> Self {
+        let lanes = |a: &DirectFormOne, b: &DirectFormOne| {
+            [[a.x1, b.x1], [a.x2, b.x2], [a.y1, b.y1], [a.y2, b.y2]]
+        };
+        Self {
+            sections: [
+                lanes(&first.shelf, &second.shelf),
+                lanes(&first.high_pass, &second.high_pass),
+            ],
+        }
+    }
+
+    #[inline(always)]
+    fn store(&self, first: &mut KWeightingFilter, second: &mut KWeightingFilter) {
+        let put = |state: &[[f64; 2]; 4], lane: usize, to: &mut DirectFormOne| {
+            to.x1 = state[0][lane];
+            to.x2 = state[1][lane];
+            to.y1 = state[2][lane];
+            to.y2 = state[3][lane];
+        };
+        put(&self.sections[0], 0, &mut first.shelf);
+        put(&self.sections[0], 1, &mut second.shelf);
+        put(&self.sections[1], 0, &mut first.high_pass);
+        put(&self.sections[1], 1, &mut second.high_pass);
+    }
+
+    /// One sample of each channel through both sections; the arithmetic of
+    /// [`DirectFormOne::process`] per lane.
+    #[inline(always)]
+    fn process(&mut self, c: &KWeightingCoefficients, input: [f32; 2]) -> [f64; 2] {
+        let mut x = [0.0; 2];
+        for lane in 0..2 {
+            x[lane] = if input[lane].is_finite() {
+                f64::from(input[lane])
+            } else {
+                0.0
+            };
+        }
+        for (state, k) in self.sections.iter_mut().zip([&c.shelf, &c.high_pass]) {
+            let [x1, x2, y1, y2] = *state;
+            let mut y = [0.0; 2];
+            for lane in 0..2 {
+                let partial = k.b0 * x[lane] + k.b1 * x1[lane] + k.b2 * x2[lane] - k.a2 * y2[lane];
+                y[lane] = partial - k.a1 * y1[lane];
+            }
+            *state = [x, x1, y, y1];
+            x = y;
+        }
+        x
     }
 }
 

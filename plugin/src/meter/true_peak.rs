@@ -96,7 +96,7 @@
 //! taken as silence, so the ringing of the interpolated signal just before
 //! an abrupt start is included, as in an ideal reconstruction.
 
-use crate::dsp::cpu::{run_kernel, Avx};
+use crate::dsp::cpu::Avx;
 
 /// Taps per polyphase branch (`T`). Even, so that each branch is symmetric
 /// around the interpolated point.
@@ -236,13 +236,14 @@ impl TruePeakMeter {
                     quarter_odd: &self.quarter_odd_taps,
                 };
                 let window = &mut self.window;
-                let chunk_peak = match self.oversampling_factor {
-                    4 => run_kernel(self.avx, || {
-                        interpolated_chunk_peak::<4>(chunk, history, window, &taps)
-                    }),
-                    2 => run_kernel(self.avx, || {
-                        interpolated_chunk_peak::<2>(chunk, history, window, &taps)
-                    }),
+                let chunk_peak = match (self.oversampling_factor, self.avx) {
+                    // SAFETY: an `Avx` exists only when the CPU supports AVX.
+                    #[cfg(target_arch = "x86_64")]
+                    (4, Some(_)) => unsafe { chunk_peak_x4_avx(chunk, history, window, &taps) },
+                    #[cfg(target_arch = "x86_64")]
+                    (2, Some(_)) => unsafe { chunk_peak_x2_avx(chunk, history, window, &taps) },
+                    (4, _) => interpolated_chunk_peak::<4>(chunk, history, window, &taps),
+                    (2, _) => interpolated_chunk_peak::<2>(chunk, history, window, &taps),
                     _ => sample_peak(chunk),
                 };
                 peak = max_ignoring_nan(peak, chunk_peak);
@@ -427,6 +428,30 @@ fn interpolated_chunk_peak<const FACTOR: usize>(
 
     history.copy_from_slice(&window[frames..frames + HISTORY_LEN]);
     peak
+}
+
+/// [`interpolated_chunk_peak`] at ×4, compiled for AVX ([`crate::dsp::cpu`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn chunk_peak_x4_avx(
+    chunk: &[f32],
+    history: &mut [f32; HISTORY_LEN],
+    window: &mut [f32],
+    taps: &BranchTaps<'_>,
+) -> f32 {
+    interpolated_chunk_peak::<4>(chunk, history, window, taps)
+}
+
+/// [`interpolated_chunk_peak`] at ×2, compiled for AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn chunk_peak_x2_avx(
+    chunk: &[f32],
+    history: &mut [f32; HISTORY_LEN],
+    window: &mut [f32],
+    taps: &BranchTaps<'_>,
+) -> f32 {
+    interpolated_chunk_peak::<2>(chunk, history, window, taps)
 }
 
 /// For the `LANES` outputs starting at window offset `block_start`, the
