@@ -431,16 +431,18 @@ fn chunk_kernels_avx(chunk: ChunkKernels<'_>) {
 #[inline(always)]
 fn band_limit_chunk(history: &[f32], frames: usize, taps: &BandLimitTaps, output: &mut [f32]) {
     for block_start in (0..frames).step_by(LANES) {
-        let centre = lanes_at(history, block_start + BAND_LIMIT_DELAY);
+        // One bounds check per block: every index below is known to fit.
+        let window: &[f32; BAND_LIMIT_TAPS - 1 + LANES] = history
+            [block_start..block_start + BAND_LIMIT_TAPS - 1 + LANES]
+            .try_into()
+            .expect("the window of a block of LANES outputs");
         let mut sum = [0.0_f32; LANES];
         for lane in 0..LANES {
-            sum[lane] = taps.centre * centre[lane];
+            sum[lane] = taps.centre * window[BAND_LIMIT_DELAY + lane];
         }
         for (k, &tap) in taps.pairs.iter().enumerate() {
-            let oldest = lanes_at(history, block_start + k);
-            let newest = lanes_at(history, block_start + BAND_LIMIT_TAPS - 1 - k);
             for lane in 0..LANES {
-                sum[lane] += tap * (oldest[lane] + newest[lane]);
+                sum[lane] += tap * (window[k + lane] + window[BAND_LIMIT_TAPS - 1 - k + lane]);
             }
         }
         let count = LANES.min(frames - block_start);
@@ -872,14 +874,6 @@ fn max_of(a: f32, b: f32) -> f32 {
     }
 }
 
-/// `LANES` consecutive buffer samples from `start`.
-#[inline(always)]
-fn lanes_at(buffer: &[f32], start: usize) -> &[f32; LANES] {
-    buffer[start..start + LANES]
-        .try_into()
-        .expect("a slice of LANES samples converts to an array of LANES")
-}
-
 /// Detector for one channel's chunk of `frames` (≤ [`CHUNK_FRAMES`]) frames:
 /// for frame `i` (newest sample `buffer[latency + i]`) the crest estimate of
 /// detector sample `m = n_i − 16` over the grid points `m, m + 1/4, m + 1/2,
@@ -899,19 +893,24 @@ fn detect_chunk(
     // the surplus lanes of a last, partial block read slack samples and are
     // discarded.
     let window_start = latency + 1 - TAPS_PER_PHASE;
-    let centre = latency - DETECTOR_DELAY;
+    // The sample point m of lane 0 within a block's window.
+    let centre = TAPS_PER_PHASE - 1 - DETECTOR_DELAY;
     for block_start in (0..frames).step_by(LANES) {
+        // One bounds check per block: every index below is known to fit.
+        let window: &[f32; TAPS_PER_PHASE - 1 + LANES] = buffer
+            [window_start + block_start..window_start + block_start + TAPS_PER_PHASE - 1 + LANES]
+            .try_into()
+            .expect("the window of a block of LANES outputs");
         let mut half = [0.0_f32; LANES];
         let mut even = [0.0_f32; LANES];
         let mut odd = [0.0_f32; LANES];
         for i in 0..TAP_PAIRS {
-            let oldest = lanes_at(buffer, window_start + block_start + i);
-            let newest = lanes_at(buffer, window_start + block_start + TAPS_PER_PHASE - 1 - i);
             let (half_tap, even_tap, odd_tap) =
                 (taps.half_pair[i], taps.quarter_even[i], taps.quarter_odd[i]);
             for lane in 0..LANES {
-                let pair_sum = oldest[lane] + newest[lane];
-                let pair_difference = oldest[lane] - newest[lane];
+                let (oldest, newest) = (window[i + lane], window[TAPS_PER_PHASE - 1 - i + lane]);
+                let pair_sum = oldest + newest;
+                let pair_difference = oldest - newest;
                 half[lane] += half_tap * pair_sum;
                 even[lane] += even_tap * pair_sum;
                 odd[lane] += odd_tap * pair_difference;
@@ -927,17 +926,13 @@ fn detect_chunk(
         let mut before = [0.0_f32; LANES];
         before[0] = *previous;
         before[1..].copy_from_slice(&three_quarter[..LANES - 1]);
-        let here = lanes_at(buffer, centre + block_start);
-        let next = lanes_at(buffer, centre + block_start + 1);
         let mut estimate = [0.0_f32; LANES];
         for lane in 0..LANES {
             let (q, h, t) = (quarter[lane], half[lane], three_quarter[lane]);
+            let (here, next) = (window[centre + lane], window[centre + 1 + lane]);
             estimate[lane] = max_of(
-                max_of(
-                    vertex_peak(before[lane], here[lane], q),
-                    vertex_peak(here[lane], q, h),
-                ),
-                max_of(vertex_peak(q, h, t), vertex_peak(h, t, next[lane])),
+                max_of(vertex_peak(before[lane], here, q), vertex_peak(here, q, h)),
+                max_of(vertex_peak(q, h, t), vertex_peak(h, t, next)),
             );
         }
         let count = LANES.min(frames - block_start);
