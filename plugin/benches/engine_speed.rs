@@ -74,6 +74,10 @@ fn main() {
         }
         params.engine_settings()
     };
+    // The same with 6 dB more into the limiter, so it works all the time
+    // (the programme alone stays under the ceiling after the glue).
+    let mut full_mix_limiting = full_mix;
+    full_mix_limiting.limiter.drive_db = 6.0;
     let bypassed = EngineSettings {
         bypass: true,
         ..EngineSettings::default()
@@ -104,9 +108,10 @@ fn main() {
         f(&mut s);
         s
     };
-    let cases: [(&str, EngineSettings); 12] = [
+    let cases: [(&str, EngineSettings); 13] = [
         ("plain bypass", bypassed),
         ("Full Mix starting point (glue, limiter)", full_mix),
+        ("Full Mix, limiter working (+6 dB drive)", full_mix_limiting),
         ("engine, all modules off (meters only)", base),
         (
             "tone",

@@ -170,6 +170,12 @@ pub fn sidechain_high_pass(corner_hz: f64, sample_rate_hz: f64) -> BiquadCoeffic
     }
 }
 
+/// A gain in dB as a linear factor (exactly 1 at 0 dB).
+#[inline(always)]
+fn wet_gain(gain_db: f64) -> f32 {
+    fast_math::exp(gain_db * DB_TO_NEPER) as f32
+}
+
 /// Frames per pass of the settled path (stack scratch).
 const PASS_FRAMES: usize = 64;
 
@@ -354,8 +360,9 @@ impl Glue {
         while start < frames && !self.parameters_settled() {
             self.advance_parameters();
             let level = self.detect_frame(channels, start);
-            let gain = self.gain_for_level(level, &mut max_reduction);
-            self.apply_gain(channels, start..start + 1, &[gain]);
+            let target = self.reduction_target(level);
+            let gain_db = self.follow(target, &mut max_reduction);
+            self.apply_gain(channels, start..start + 1, &[wet_gain(gain_db)]);
             start += 1;
         }
         let mut levels = [0.0f64; PASS_FRAMES];
@@ -363,9 +370,18 @@ impl Glue {
         while start < frames {
             let end = (start + PASS_FRAMES).min(frames);
             let count = end - start;
-            self.detect_run(channels, start..end, &mut levels[..count]);
-            for (gain, &level) in gains[..count].iter_mut().zip(&levels[..count]) {
-                *gain = self.gain_for_level(level, &mut max_reduction);
+            let values = &mut levels[..count];
+            self.detect_run(channels, start..end, values);
+            // Levels → static reduction → gain in dB → linear gain; only the
+            // middle step is recursive.
+            for value in values.iter_mut() {
+                *value = self.reduction_target(*value);
+            }
+            for value in values.iter_mut() {
+                *value = self.follow(*value, &mut max_reduction);
+            }
+            for (gain, &gain_db) in gains.iter_mut().zip(values.iter()) {
+                *gain = wet_gain(gain_db);
             }
             self.apply_gain(channels, start..end, &gains[..count]);
             start = end;
@@ -422,38 +438,41 @@ impl Glue {
         }
     }
 
-    /// Gain computer (GMR soft knee) and smooth branching peak detector for
-    /// one detector level; returns the wet gain (linear, make-up included)
-    /// and raises `max_reduction` (dB) to the envelope.
+    /// Gain computer (GMR soft knee): the static gain reduction for one
+    /// detector level, dB (≥ 0). The logarithm is taken of at least the
+    /// knee's lower edge (where the reduction is 0), so it needs no branch.
     #[inline(always)]
-    fn gain_for_level(&mut self, level: f64, max_reduction: &mut f64) -> f32 {
-        let x_l = if level > self.knee_start_level {
-            static_gain_reduction_db(
-                fast_math::ln(level) * NEPER_TO_DB,
-                f64::from(self.threshold_db.value()),
-                f64::from(self.knee_db.value()),
-                f64::from(self.slope.value()),
-            )
+    fn reduction_target(&self, level: f64) -> f64 {
+        let reduction = static_gain_reduction_db(
+            fast_math::ln(level.max(self.knee_start_level)) * NEPER_TO_DB,
+            f64::from(self.threshold_db.value()),
+            f64::from(self.knee_db.value()),
+            f64::from(self.slope.value()),
+        );
+        if level > self.knee_start_level {
+            reduction
         } else {
             0.0
-        };
-        let alpha = if x_l > self.envelope_db {
+        }
+    }
+
+    /// Smooth branching peak detector (GMR) on the static reduction `target`
+    /// (dB): advances the envelope, raises `max_reduction` (dB) to it and
+    /// returns the wet gain in dB (make-up included).
+    #[inline(always)]
+    fn follow(&mut self, target: f64, max_reduction: &mut f64) -> f64 {
+        let alpha = if target > self.envelope_db {
             self.alpha_attack
         } else {
             self.alpha_release
         };
-        let mut envelope = alpha * self.envelope_db + (1.0 - alpha) * x_l;
+        let mut envelope = alpha * self.envelope_db + (1.0 - alpha) * target;
         if envelope < ENVELOPE_FLOOR_DB {
             envelope = 0.0;
         }
         self.envelope_db = envelope;
         *max_reduction = max_reduction.max(envelope);
-        let gain_db = f64::from(self.makeup_db.value()) - envelope;
-        if gain_db == 0.0 {
-            1.0
-        } else {
-            fast_math::exp(gain_db * DB_TO_NEPER) as f32
-        }
+        f64::from(self.makeup_db.value()) - envelope
     }
 
     /// Applies `gains` (one per frame of `run`) at the current mix.

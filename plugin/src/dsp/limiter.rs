@@ -318,6 +318,26 @@ impl SlidingMax {
         self.now = now + 1;
         values[head & mask]
     }
+
+    /// Whether every value in the window is 0 (values are never negative).
+    pub fn holds_only_zeros(&self) -> bool {
+        self.head == self.tail || self.values[self.head & self.mask] == 0.0
+    }
+
+    /// The same as `count` calls of `push(0.0)` when
+    /// [`Self::holds_only_zeros`]: one zero, pushed last, remains.
+    pub fn push_zeros(&mut self, count: usize) {
+        debug_assert!(self.holds_only_zeros());
+        if count == 0 {
+            return;
+        }
+        let last = self.now + count as u64 - 1;
+        self.head = self.tail;
+        self.values[self.tail & self.mask] = 0.0;
+        self.times[self.tail & self.mask] = last;
+        self.tail = self.tail.wrapping_add(1);
+        self.now = last + 1;
+    }
 }
 
 /// The folded interpolator coefficients (dimensionless), see the module docs.
@@ -519,6 +539,11 @@ pub struct Limiter {
     band_limit: BandLimitTaps,
     /// Whether the kernels run compiled for AVX ([`crate::dsp::cpu`]).
     avx: Option<Avx>,
+    /// Whether a chunk with nothing to reduce may skip the per-frame gain
+    /// computer (always, except in the test that compares both paths).
+    idle_shortcut: bool,
+    /// Chunks that took the idle shortcut since construction (a statistic).
+    idle_chunks: u64,
     /// Per channel: the last interpolated point of the previous detector
     /// sample (phase `(L − 1)/L`), the left neighbour of the next sample for
     /// the vertex estimate; full scale.
@@ -593,6 +618,8 @@ impl Limiter {
             ],
             band_limit: BandLimitTaps::new(),
             avx: Avx::detect(),
+            idle_shortcut: true,
+            idle_chunks: 0,
             previous_point: vec![0.0; channels],
             taps: BranchTaps::new(),
             drive_scratch: vec![1.0; CHUNK_FRAMES],
@@ -764,8 +791,41 @@ impl Limiter {
             }
         }
 
-        // Hold, release and box filter, per frame (state in locals so it
-        // stays in registers).
+        // Nothing to reduce and nothing held or releasing: the gain is 1
+        // throughout, and the gain computer's state only moves on in time.
+        let idle = self.idle_shortcut
+            && self.release_state == 0.0
+            && self.box_nonzero == 0
+            && self.release_ms.is_settled()
+            && self.hold.holds_only_zeros()
+            && self.required_scratch[..frames].iter().all(|&r| r == 0.0);
+        if idle {
+            self.idle_chunks += 1;
+            self.hold.push_zeros(frames);
+            self.box_position = (self.box_position + frames) % self.ramp_len;
+            self.gain_scratch[..frames].fill(1.0);
+        } else {
+            self.compute_gains(frames);
+        }
+
+        // Delayed signal times gain; keep the last `lookahead` samples.
+        for (channel, samples) in channels.iter_mut().enumerate() {
+            let buffer = &mut self.buffers[channel];
+            for ((out, &delayed), &gain) in samples[start..end]
+                .iter_mut()
+                .zip(&buffer[..frames])
+                .zip(&self.gain_scratch[..frames])
+            {
+                *out = delayed * gain;
+            }
+            buffer.copy_within(frames..frames + lookahead, 0);
+        }
+    }
+
+    /// Hold, release and box filter for the chunk's `frames` required
+    /// reductions, per frame, into the gain scratch (state in locals so it
+    /// stays in registers).
+    fn compute_gains(&mut self, frames: usize) {
         let inverse_ramp_len = 1.0 / self.ramp_len as f64;
         let ramp_len = self.ramp_len;
         let mut min_gain = self.min_gain;
@@ -819,19 +879,6 @@ impl Limiter {
         self.box_position = position;
         self.box_sum = sum;
         self.box_nonzero = nonzero;
-
-        // Delayed signal times gain; keep the last `lookahead` samples.
-        for (channel, samples) in channels.iter_mut().enumerate() {
-            let buffer = &mut self.buffers[channel];
-            for ((out, &delayed), &gain) in samples[start..end]
-                .iter_mut()
-                .zip(&buffer[..frames])
-                .zip(&self.gain_scratch[..frames])
-            {
-                *out = delayed * gain;
-            }
-            buffer.copy_within(frames..frames + lookahead, 0);
-        }
     }
 }
 
@@ -1990,6 +2037,50 @@ mod tests {
                 for (a, b) in baseline.iter().zip(wide) {
                     assert_eq!(a.to_bits(), b.to_bits(), "{sample_rate} Hz");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_idle_shortcut_equals_the_per_frame_gain_computer() {
+        // Quiet and loud stretches, so chunks switch between the shortcut
+        // and the per-frame path at many phases of the hold and release.
+        let sample_rate = 48_000.0;
+        let mut rng = TestRng(31);
+        let input: Vec<Vec<f32>> = (0..2)
+            .map(|_| {
+                (0..60_000)
+                    .map(|n| {
+                        // 15 000 quiet samples (over 21 release time
+                        // constants, so the gain returns to exactly 1),
+                        // then 3 000 loud ones.
+                        let loud = (n / 3_000) % 6 == 5;
+                        let level = if loud { 1.5 } else { 0.1 };
+                        (level * rng.next_gaussian()) as f32
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut outputs = Vec::new();
+        for shortcut in [true, false] {
+            let mut limiter = Limiter::new(sample_rate, 512, 2);
+            limiter.idle_shortcut = shortcut;
+            limiter.set_params(&LimiterParams {
+                release_ms: 10.0,
+                ..LimiterParams::default()
+            });
+            limiter.reset();
+            outputs.push(run(&mut limiter, &input, 97));
+            assert_eq!(
+                limiter.idle_chunks > 50,
+                shortcut,
+                "{}",
+                limiter.idle_chunks
+            );
+        }
+        for (a, b) in outputs[0].iter().zip(&outputs[1]) {
+            for (n, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_eq!(x.to_bits(), y.to_bits(), "sample {n}");
             }
         }
     }

@@ -119,23 +119,31 @@ impl LoudnessMatch {
         let Some(frames) = original.first().map(|c| c.len()) else {
             return;
         };
-        match channels {
-            2 => {
-                for (((&a, &b), &p), &q) in original[0]
-                    .iter()
-                    .zip(&original[1][..frames])
-                    .zip(&processed[0][..frames])
-                    .zip(&processed[1][..frames])
-                {
-                    self.step([a, b, p, q]);
+        // Runs up to the end of the current hop: the four signals are
+        // interleaved into frames of four lanes, then filtered.
+        let mut frames_of_lanes = [[0.0f32; LANES]; HOP_SAMPLES];
+        let mut start = 0;
+        while start < frames {
+            let end = (start + HOP_SAMPLES - self.hop_fill).min(frames);
+            let run = &mut frames_of_lanes[..end - start];
+            for (channel, lane) in (0..channels).flat_map(|c| [(c, c), (c, MAX_CHANNELS + c)]) {
+                let signal = if lane < MAX_CHANNELS {
+                    original
+                } else {
+                    processed
+                };
+                for (frame, &x) in run.iter_mut().zip(&signal[channel][start..end]) {
+                    frame[lane] = x;
                 }
             }
-            1 => {
-                for (&a, &p) in original[0].iter().zip(&processed[0][..frames]) {
-                    self.step([a, 0.0, p, 0.0]);
-                }
+            for &frame in run.iter() {
+                self.filter_frame(frame);
             }
-            _ => {}
+            self.hop_fill += end - start;
+            if self.hop_fill == HOP_SAMPLES {
+                self.end_hop();
+            }
+            start = end;
         }
     }
 
@@ -143,6 +151,17 @@ impl LoudnessMatch {
     /// sums; ends the hop when it is full.
     #[inline(always)]
     fn step(&mut self, input: [f32; LANES]) {
+        self.filter_frame(input);
+        self.hop_fill += 1;
+        if self.hop_fill == HOP_SAMPLES {
+            self.end_hop();
+        }
+    }
+
+    /// One frame of the four lanes through the K-weighting into the hop
+    /// sums (non-finite samples count as silence).
+    #[inline(always)]
+    fn filter_frame(&mut self, input: [f32; LANES]) {
         let mut x = [0.0f32; LANES];
         for lane in 0..LANES {
             x[lane] = if input[lane].is_finite() {
@@ -164,10 +183,6 @@ impl LoudnessMatch {
         }
         for (sum, &y) in self.hop.iter_mut().zip(&x) {
             *sum += y * y;
-        }
-        self.hop_fill += 1;
-        if self.hop_fill == HOP_SAMPLES {
-            self.end_hop();
         }
     }
 

@@ -5,7 +5,7 @@ use super::history::{HistoryPoint, LoudnessHistory};
 use super::loudness::{LoudnessMeter, LoudnessReadings, HOPS_PER_SECOND};
 use super::spectrum::SpectrumAnalyzer;
 use super::stereo::StereoMeter;
-use super::true_peak::TruePeakMeter;
+use super::true_peak::{sample_peak, TruePeakMeter};
 
 /// Most channels the analyzer measures (7.1).
 pub const MAX_CHANNELS: usize = 8;
@@ -129,11 +129,7 @@ impl Analyzer {
             }
             let chunk = &chunk[..used];
             for channel in chunk {
-                let peak = channel
-                    .iter()
-                    .filter(|x| x.is_finite())
-                    .fold(0.0f32, |m, x| m.max(x.abs()));
-                self.sample_peak_max = self.sample_peak_max.max(peak);
+                self.sample_peak_max = self.sample_peak_max.max(sample_peak(channel));
             }
             self.hop_true_peak = self.hop_true_peak.max(self.true_peak.process(chunk));
             if let (Some(stereo), [left, right]) = (&mut self.stereo, chunk) {

@@ -134,15 +134,16 @@ impl Moments {
     }
 }
 
-/// 2nd-order Butterworth low-pass section, transposed direct form II.
+/// 2nd-order Butterworth low-pass section, transposed direct form II, for
+/// two channels side by side (one lane each, so each operation serves both).
 #[derive(Debug, Clone, Copy, Default)]
 struct Biquad {
     /// Feed-forward coefficients b0, b1, b2 (normalised by a0).
     b: [f64; 3],
     /// Feedback coefficients a1, a2 (normalised by a0).
     a: [f64; 2],
-    /// State s1, s2 (signal units).
-    s: [f64; 2],
+    /// State s1, s2 per lane (signal units).
+    s: [[f64; 2]; 2],
 }
 
 impl Biquad {
@@ -161,24 +162,31 @@ impl Biquad {
                 0.5 * one_minus_cos / a0,
             ],
             a: [-2.0 * w0.cos() / a0, (1.0 - alpha) / a0],
-            s: [0.0; 2],
+            s: [[0.0; 2]; 2],
         }
     }
 
-    #[inline]
-    fn process(&mut self, x: f64) -> f64 {
-        let y = self.b[0] * x + self.s[0];
-        self.s[0] = flush(self.b[1] * x - self.a[0] * y + self.s[1]);
-        self.s[1] = flush(self.b[2] * x - self.a[1] * y);
+    #[inline(always)]
+    fn process(&mut self, x: [f64; 2]) -> [f64; 2] {
+        let [s1, s2] = self.s;
+        let mut y = [0.0; 2];
+        let mut next = [[0.0; 2]; 2];
+        for lane in 0..2 {
+            y[lane] = self.b[0] * x[lane] + s1[lane];
+            next[0][lane] = flush(self.b[1] * x[lane] - self.a[0] * y[lane] + s2[lane]);
+            next[1][lane] = flush(self.b[2] * x[lane] - self.a[1] * y[lane]);
+        }
+        self.s = next;
         y
     }
 
     fn reset(&mut self) {
-        self.s = [0.0; 2];
+        self.s = [[0.0; 2]; 2];
     }
 }
 
-/// 4th-order Linkwitz–Riley low-pass: two identical Butterworth sections.
+/// 4th-order Linkwitz–Riley low-pass: two identical Butterworth sections,
+/// for two channels side by side.
 #[derive(Debug, Clone, Copy, Default)]
 struct LinkwitzRiley4 {
     /// The two cascaded sections.
@@ -193,8 +201,8 @@ impl LinkwitzRiley4 {
         }
     }
 
-    #[inline]
-    fn process(&mut self, x: f64) -> f64 {
+    #[inline(always)]
+    fn process(&mut self, x: [f64; 2]) -> [f64; 2] {
         let y = self.sections[0].process(x);
         self.sections[1].process(y)
     }
@@ -210,10 +218,8 @@ pub struct StereoMeter {
     /// One-pole coefficient of the live averages per hop of
     /// [`LIVE_HOP_SAMPLES`], `1 − exp(−hop/(0.3 s · fs))` (unitless).
     live_coeff: f64,
-    /// Low-band (150 Hz LR4) filter of the left channel.
-    low_left: LinkwitzRiley4,
-    /// Low-band filter of the right channel.
-    low_right: LinkwitzRiley4,
+    /// Low-band (150 Hz LR4) filter of the left and right channels.
+    low: LinkwitzRiley4,
     /// Live 300 ms exponential averages of L², R², L·R (full-scale²).
     live: Moments,
     /// The same for the low-passed channels.
@@ -248,8 +254,7 @@ impl StereoMeter {
         let low = LinkwitzRiley4::new(LOW_BAND_HZ, fs);
         Self {
             live_coeff,
-            low_left: low,
-            low_right: low,
+            low,
             live: Moments::default(),
             live_low: Moments::default(),
             hop: Moments::default(),
@@ -263,8 +268,7 @@ impl StereoMeter {
 
     /// Clears all history; afterwards the meter behaves like a new one.
     pub fn reset(&mut self) {
-        self.low_left.reset();
-        self.low_right.reset();
+        self.low.reset();
         self.live = Moments::default();
         self.live_low = Moments::default();
         self.hop = Moments::default();
@@ -285,8 +289,7 @@ impl StereoMeter {
             for (&l, &r) in left[start..end].iter().zip(&right[start..end]) {
                 let l = f64::from(sanitize(l));
                 let r = f64::from(sanitize(r));
-                let low_l = self.low_left.process(l);
-                let low_r = self.low_right.process(r);
+                let [low_l, low_r] = self.low.process([l, r]);
                 self.hop.accumulate(l, r);
                 self.hop_low.accumulate(low_l, low_r);
             }
@@ -589,7 +592,7 @@ mod tests {
                 let n = (f64::from(fs) * 1.0) as usize;
                 let mut p = 0.0;
                 for i in 0..settle + n {
-                    let y = f.process((w * i as f64).sin());
+                    let y = f.process([(w * i as f64).sin(), 0.0])[0];
                     if i >= settle {
                         p += y * y;
                     }
@@ -757,6 +760,6 @@ mod tests {
         }
         assert_eq!(m.live, Moments::default());
         assert_eq!(m.live_low, Moments::default());
-        assert!(m.low_left.sections.iter().all(|s| s.s == [0.0; 2]));
+        assert!(m.low.sections.iter().all(|s| s.s == [[0.0; 2]; 2]));
     }
 }

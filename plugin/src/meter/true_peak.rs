@@ -360,7 +360,7 @@ fn sanitized(sample: f32) -> f32 {
 
 /// Largest |x| over `samples`, non-finite samples counting as 0.
 #[inline(always)]
-fn sample_peak(samples: &[f32]) -> f32 {
+pub(crate) fn sample_peak(samples: &[f32]) -> f32 {
     let mut lane_peaks = [0.0_f32; LANES];
     let mut blocks = samples.chunks_exact(LANES);
     for block in &mut blocks {
