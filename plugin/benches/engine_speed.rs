@@ -17,35 +17,24 @@ use stem_master::engine::{Engine, EngineSettings};
 use stem_master::params::{role_starting_point, set_from_text, StemMasterParams};
 use stem_master::role::StemRole;
 
+mod common;
+use common::{programme, Programme};
+
 const SECONDS: usize = 20;
 const BLOCK: usize = 512;
 const RUNS: usize = 5;
 
-fn programme(rate: usize) -> Vec<Vec<f32>> {
-    let mut state = 0x2468_ace1u32;
-    (0..2)
-        .map(|channel| {
-            (0..rate * SECONDS)
-                .map(|n| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    let t = n as f32 / rate as f32;
-                    let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-                    let beat = if (n / (rate / 2)).is_multiple_of(2) {
-                        1.0
-                    } else {
-                        0.3
-                    };
-                    beat * (0.3
-                        * (std::f32::consts::TAU * (55.0 + 10.0 * channel as f32) * t).sin()
-                        + 0.2 * (std::f32::consts::TAU * 3000.0 * t).sin()
-                        + 0.3 * noise)
-                })
-                .collect()
-        })
-        .collect()
-}
+/// The programme this bench feeds.
+const PROGRAMME: Programme = Programme {
+    low_hz: 55.0,
+    low_step_hz: 10.0,
+    low_level: 0.3,
+    high_hz: 3000.0,
+    high_level: 0.2,
+    noise_level: 0.15,
+    pulsing: true,
+    seed: 0x2468_ace1,
+};
 
 fn run(signal: &[Vec<f32>], rate: usize, settings: &EngineSettings) -> Duration {
     let mut engine = Engine::new();
@@ -85,7 +74,7 @@ fn main() {
         ..EngineSettings::default()
     };
     let rate = 48_000;
-    let signal = programme(rate);
+    let signal = programme(rate, SECONDS, &PROGRAMME);
     let audio = Duration::from_secs(SECONDS as u64);
     let base = EngineSettings::default();
     let mut all = base;

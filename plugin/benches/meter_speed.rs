@@ -17,29 +17,24 @@ use stem_master::meter::loudness::LoudnessMeter;
 use stem_master::meter::true_peak::TruePeakMeter;
 use stem_master::meter::Analyzer;
 
+mod common;
+use common::{programme, Programme};
+
 const SECONDS: usize = 60;
 const BLOCK: usize = 512;
 const RUNS: usize = 9;
 
-fn programme(rate: usize) -> Vec<Vec<f32>> {
-    let mut state = 0x1234_5678u32;
-    (0..2)
-        .map(|channel| {
-            (0..rate * SECONDS)
-                .map(|n| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    let t = n as f32 / rate as f32;
-                    let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-                    0.3 * (std::f32::consts::TAU * (110.0 + 40.0 * channel as f32) * t).sin()
-                        + 0.2 * (std::f32::consts::TAU * 2500.0 * t).sin()
-                        + 0.2 * noise
-                })
-                .collect()
-        })
-        .collect()
-}
+/// The programme this bench feeds.
+const PROGRAMME: Programme = Programme {
+    low_hz: 110.0,
+    low_step_hz: 40.0,
+    low_level: 0.3,
+    high_hz: 2500.0,
+    high_level: 0.2,
+    noise_level: 0.1,
+    pulsing: false,
+    seed: 0x1234_5678,
+};
 
 fn blocks(signal: &[Vec<f32>]) -> impl Iterator<Item = [&[f32]; 2]> {
     (0..signal[0].len()).step_by(BLOCK).map(move |start| {
@@ -117,7 +112,7 @@ fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 1 } else { RUNS };
     for rate in [48_000usize, 96_000] {
-        let signal = programme(rate);
+        let signal = programme(rate, SECONDS, &PROGRAMME);
         let samples = (signal[0].len() * 2) as f64;
         let mut times = [
             Vec::new(),

@@ -542,8 +542,7 @@ impl Glue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const RATES: [f32; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
+    use crate::test_support::{max_step, PROCESSOR_RATES as RATES};
 
     /// Peak-`amplitude` sine at `freq` Hz, computed in f64.
     fn sine(len: usize, freq: f64, amplitude: f64, fs: f32) -> Vec<f32> {
@@ -1051,14 +1050,6 @@ mod tests {
         fresh.set_params(&p);
         let fresh_out = run_stereo(&mut fresh, &left, &right, 1024, &[]);
         assert!(after_reset == fresh_out);
-    }
-
-    /// Largest sample-to-sample step of `x[from..]`.
-    fn max_step(x: &[f32], from: usize) -> f32 {
-        x[from..]
-            .windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0, f32::max)
     }
 
     /// Every parameter jumps from its minimum to its maximum (and back) in

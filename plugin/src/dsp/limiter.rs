@@ -997,30 +997,13 @@ fn detect_chunk(
 mod tests {
     use super::*;
     use crate::meter::true_peak::TruePeakMeter;
+    use crate::test_support::{
+        fft_upsampled, Noise as TestRng, PROCESSOR_RATES as RATES, UPSAMPLE_MARGIN,
+    };
     use std::f64::consts::PI;
-
-    const RATES: [f32; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
 
     fn db(ratio: f64) -> f64 {
         20.0 * ratio.log10()
-    }
-
-    /// Small deterministic generator (xorshift64*, Vigna 2016).
-    struct TestRng(u64);
-
-    impl TestRng {
-        fn next_unit(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        /// Approximately Gaussian (sum of 4 uniforms), unit variance.
-        fn next_gaussian(&mut self) -> f64 {
-            let sum: f64 = (0..4).map(|_| self.next_unit()).sum();
-            (sum - 2.0) * 3.0_f64.sqrt()
-        }
     }
 
     /// Runs planar `input` through `limiter` in blocks of `block` frames.
@@ -1049,37 +1032,14 @@ mod tests {
     /// does not cut the signal and add edge ringing).
     fn fft_true_peak_x16_within(samples: &[f32], range: std::ops::Range<usize>) -> f64 {
         let factor = 16;
-        let margin = 4096;
-        let length = (samples.len() + 2 * margin).next_multiple_of(1024);
-        let mut planner = realfft::RealFftPlanner::<f64>::new();
-        let forward = planner.plan_fft_forward(length);
-        let inverse = planner.plan_fft_inverse(length * factor);
-        let mut time = forward.make_input_vec();
-        for (slot, &sample) in time[margin..].iter_mut().zip(samples) {
-            *slot = f64::from(sample);
-        }
-        let mut spectrum = forward.make_output_vec();
-        forward
-            .process(&mut time, &mut spectrum)
-            .expect("forward FFT");
-        let mut padded = inverse.make_input_vec();
-        padded[..spectrum.len()].copy_from_slice(&spectrum);
-        // The old Nyquist bin is shared by ±fs/2: keep half of it.
-        padded[length / 2] *= 0.5;
-        padded[length / 2].im = 0.0;
-        padded[0].im = 0.0;
-        let mut upsampled = inverse.make_output_vec();
-        inverse
-            .process(&mut padded, &mut upsampled)
-            .expect("inverse FFT");
-        let scale = 1.0 / length as f64;
+        let upsampled = fft_upsampled(samples, factor);
         let (first, last) = (
-            (margin + range.start) * factor,
-            (margin + range.end) * factor,
+            (UPSAMPLE_MARGIN + range.start) * factor,
+            (UPSAMPLE_MARGIN + range.end) * factor,
         );
         upsampled[first..last]
             .iter()
-            .fold(0.0_f64, |peak, &v| peak.max((v * scale).abs()))
+            .fold(0.0_f64, |peak, &v| peak.max(v.abs()))
     }
 
     fn meter_true_peak(channels: &[Vec<f32>], sample_rate: f32) -> f64 {

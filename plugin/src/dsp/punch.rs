@@ -315,8 +315,7 @@ impl Punch {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const RATES: [f32; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
+    use crate::test_support::{max_step, PROCESSOR_RATES as RATES};
 
     fn db(x: f64) -> f64 {
         20.0 * x.log10()
@@ -728,13 +727,6 @@ mod tests {
         let mut fresh = Punch::new(fs, 1024, 2);
         fresh.set_params(&p);
         assert!(after_reset == run_stereo(&mut fresh, &left, &right, 1024, &[]));
-    }
-
-    fn max_step(x: &[f32], from: usize) -> f32 {
-        x[from..]
-            .windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0, f32::max)
     }
 
     /// Each parameter jumps from −12 to +12 dB (and back) in one call, at a

@@ -851,23 +851,7 @@ impl Tone {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const RATES: [f32; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
-
-    /// Deterministic uniform noise in [−amp, amp) (64-bit LCG, top bits).
-    fn noise(len: usize, seed: u64, amp: f32) -> Vec<f32> {
-        let mut s = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * amp
-            })
-            .collect()
-    }
+    use crate::test_support::{lcg_noise as noise, PROCESSOR_RATES as RATES};
 
     fn sine(len: usize, freq: f64, fs: f32, amp: f64) -> Vec<f32> {
         (0..len)

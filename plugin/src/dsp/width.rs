@@ -226,28 +226,9 @@ fn sanitize(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const RATES: [f32; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
-
-    fn sine(freq: f64, amplitude: f64, phase: f64, fs: f32, len: usize) -> Vec<f32> {
-        let w = std::f64::consts::TAU * freq / f64::from(fs);
-        (0..len)
-            .map(|n| (amplitude * (w * n as f64 + phase).sin()) as f32)
-            .collect()
-    }
-
-    /// Deterministic white-ish noise in ±amplitude (xorshift).
-    fn noise(seed: u64, amplitude: f32, len: usize) -> Vec<f32> {
-        let mut s = seed.max(1);
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                amplitude * ((s >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0)
-            })
-            .collect()
-    }
+    use crate::test_support::{
+        sine_with_phase as sine, xorshift_noise as noise, PROCESSOR_RATES as RATES,
+    };
 
     fn energy(x: &[f32]) -> f64 {
         x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()

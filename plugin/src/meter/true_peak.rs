@@ -504,6 +504,7 @@ fn block_peaks<const FACTOR: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{fft_upsampled, Noise as TestRng};
     use std::f64::consts::PI;
     use std::path::{Path, PathBuf};
 
@@ -514,19 +515,6 @@ mod tests {
 
     fn db(ratio: f64) -> f64 {
         20.0 * ratio.log10()
-    }
-
-    /// Small deterministic generator (xorshift64*, Vigna 2016) so the tests
-    /// need no RNG crate and are reproducible.
-    struct TestRng(u64);
-
-    impl TestRng {
-        fn next_unit(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-        }
     }
 
     /// Sum of cosines `Σ a·cos(2π·f·t + φ)`, `f` in cycles per sample, `t`
@@ -1028,37 +1016,12 @@ mod tests {
     /// order 1/margin of the edge samples, which here are ~0).
     /// Returns (peak on the factor grid, peak on its every-`step`-th points).
     fn fft_interpolated_peak(samples: &[f32], factor: usize, step: usize) -> (f64, f64) {
-        let margin = 4096;
-        let length = (samples.len() + 2 * margin).next_multiple_of(1024);
-        let mut planner = realfft::RealFftPlanner::<f64>::new();
-        let forward = planner.plan_fft_forward(length);
-        let inverse = planner.plan_fft_inverse(length * factor);
-        let mut time = forward.make_input_vec();
-        for (slot, &sample) in time[margin..].iter_mut().zip(samples) {
-            *slot = f64::from(sample);
-        }
-        let mut spectrum = forward.make_output_vec();
-        forward
-            .process(&mut time, &mut spectrum)
-            .expect("forward FFT");
-        let mut padded = inverse.make_input_vec();
-        padded[..spectrum.len()].copy_from_slice(&spectrum);
-        // The old Nyquist bin is shared by ±fs/2: keep half of it.
-        padded[length / 2] *= 0.5;
-        padded[length / 2].im = 0.0;
-        padded[0].im = 0.0;
-        let mut upsampled = inverse.make_output_vec();
-        inverse
-            .process(&mut padded, &mut upsampled)
-            .expect("inverse FFT");
-        let scale = 1.0 / length as f64;
-        let peak = upsampled
-            .iter()
-            .fold(0.0_f64, |peak, &v| peak.max((v * scale).abs()));
+        let upsampled = fft_upsampled(samples, factor);
+        let peak = upsampled.iter().fold(0.0_f64, |peak, &v| peak.max(v.abs()));
         let grid_peak = upsampled
             .iter()
             .step_by(step)
-            .fold(0.0_f64, |peak, &v| peak.max((v * scale).abs()));
+            .fold(0.0_f64, |peak, &v| peak.max(v.abs()));
         (peak, grid_peak)
     }
 
