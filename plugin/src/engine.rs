@@ -608,8 +608,8 @@ impl Engine {
         &self.settings
     }
 
-    /// Delay from input to output, in samples: the limiter's look-ahead,
-    /// fixed for a sample rate. The host and the CLI compensate it.
+    /// Delay from input to output, in samples: the limiter's band limit
+    /// and look-ahead, fixed for a sample rate. The host and the CLI compensate it.
     pub fn latency_samples(&self) -> u32 {
         self.limiter.latency_samples() as u32
     }

@@ -671,8 +671,8 @@ impl Limiter {
         self.update_release(self.release_ms.value());
     }
 
-    /// Latency, in samples: `round(1.5 ms · fs)`; depends on the sample rate
-    /// only.
+    /// Latency, in samples: the band limit's [`BAND_LIMIT_DELAY`] plus the
+    /// look-ahead `round(1.5 ms · fs)`; depends on the sample rate only.
     pub fn latency_samples(&self) -> u32 {
         (self.lookahead + BAND_LIMIT_DELAY) as u32
     }
@@ -1542,7 +1542,7 @@ mod tests {
     }
 
     #[test]
-    fn latency_is_1_5_ms_and_an_impulse_proves_it() {
+    fn latency_is_band_limit_plus_1_5_ms_and_an_impulse_proves_it() {
         for (sample_rate, expected) in [
             (44_100.0, 66 + 36),
             (48_000.0, 72 + 36),
