@@ -6,8 +6,9 @@
 //! compressor → punch → width → output trim → true-peak limiter (so its
 //! ceiling is the final peak level) → bypass crossfade against the dry
 //! input, delayed by the engine's latency so the two stay aligned → meters
-//! ([`Analyzer`]) on the output. The latency is the limiter's band limit and look-ahead; it
-//! depends only on the sample rate, whether the limiter is on or off. Every module has its own click-free on/off switch
+//! ([`Analyzer`]) on the output. The latency is the limiter's band limit
+//! and look-ahead; it depends only on the sample rate, whether the limiter
+//! is on or off. Every module has its own click-free on/off switch
 //! ([`ModuleSlot`]).
 //!
 //! All memory is allocated in [`Engine::prepare`]; [`Engine::process`] never
@@ -609,7 +610,8 @@ impl Engine {
     }
 
     /// Delay from input to output, in samples: the limiter's band limit
-    /// and look-ahead, fixed for a sample rate. The host and the CLI compensate it.
+    /// and look-ahead, fixed for a sample rate. The host and the CLI
+    /// compensate it.
     pub fn latency_samples(&self) -> u32 {
         self.limiter.latency_samples() as u32
     }

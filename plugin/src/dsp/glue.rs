@@ -353,22 +353,19 @@ impl Glue {
         let channels = &mut channels[..used];
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut max_reduction = 0.0f64;
-        let mut start = 0;
-        // While a parameter moves, sample by sample; once all have settled,
-        // in passes over runs of frames (detector, gain computer, gain),
-        // with the same arithmetic per sample.
-        while start < frames && !self.parameters_settled() {
-            self.advance_parameters();
-            let level = self.detect_frame(channels, start);
-            let target = self.reduction_target(level);
-            let gain_db = self.follow(target, &mut max_reduction);
-            self.apply_gain(channels, start..start + 1, &[wet_gain(gain_db)]);
-            start += 1;
-        }
         let mut levels = [0.0f64; PASS_FRAMES];
         let mut gains = [0.0f32; PASS_FRAMES];
+        let mut start = 0;
         while start < frames {
-            let end = (start + PASS_FRAMES).min(frames);
+            // While a parameter moves, one frame at a time (the ramps
+            // advance per sample); once all have settled, runs of frames.
+            // The arithmetic per sample is the same either way.
+            let end = if self.parameters_settled() {
+                (start + PASS_FRAMES).min(frames)
+            } else {
+                self.advance_parameters();
+                start + 1
+            };
             let count = end - start;
             let values = &mut levels[..count];
             self.detect_run(channels, start..end, values);
@@ -394,19 +391,9 @@ impl Glue {
         self.gain_reduction_db = max_reduction as f32;
     }
 
-    /// Detector input of frame `n`: sidechain high-pass, rectify, link
-    /// (max). Non-finite input samples are replaced by 0.0 in place.
-    #[inline(always)]
-    fn detect_frame(&mut self, channels: &mut [&mut [f32]], n: usize) -> f64 {
-        let mut level = 0.0f64;
-        for (channel, state) in channels.iter_mut().zip(self.hpf_state.iter_mut()) {
-            level = level.max(high_passed_magnitude(&mut channel[n], state, &self.hpf));
-        }
-        level
-    }
-
-    /// [`Self::detect_frame`] for a run of frames, into `levels`; the two
-    /// channels' filters side by side.
+    /// Detector input of each frame of `run`, into `levels`: sidechain
+    /// high-pass, rectify, link (max), the two channels' filters side by
+    /// side. Non-finite input samples are replaced by 0.0 in place.
     #[inline(always)]
     fn detect_run(
         &mut self,

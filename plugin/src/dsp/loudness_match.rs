@@ -244,16 +244,13 @@ mod tests {
         // Programme-like noise with strong lows and highs: the matcher's
         // K-weighted energy (f32) against the meter's f64 filter.
         use crate::meter::k_weighting::KWeightingFilter;
-        for rate in [44_100.0f32, 48_000.0, 96_000.0, 192_000.0] {
-            let mut state = 0x1234_5678u32;
+        use crate::test_support::{Noise, PROCESSOR_RATES};
+        for rate in PROCESSOR_RATES {
+            let mut noise = Noise(0x1234_5678);
             let signal: Vec<f32> = (0..(rate as usize * 4))
                 .map(|n| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
                     let t = n as f32 / rate;
-                    0.5 * (std::f32::consts::TAU * 45.0 * t).sin() + 0.3 * noise
+                    0.5 * (std::f32::consts::TAU * 45.0 * t).sin() + 0.15 * noise.next() as f32
                 })
                 .collect();
             let mut reference = KWeightingFilter::default();

@@ -158,9 +158,7 @@ impl<M: ChainModule> ModuleSlot<M> {
             }
         }
     }
-}
 
-impl<M: ChainModule> ModuleSlot<M> {
     /// Resets the module and feeds it the input its look-ahead would hold
     /// had it been running: the delay line's contents. Its output is
     /// discarded (the fade-in starts from the bypass path).

@@ -115,15 +115,6 @@ impl KWeightingFilter {
         sum
     }
 
-    /// Filters one sample and returns the K-weighted sample (non-finite
-    /// input counts as silence).
-    #[inline]
-    pub fn process_sample(&mut self, c: &KWeightingCoefficients, x: f32) -> f64 {
-        let x = if x.is_finite() { f64::from(x) } else { 0.0 };
-        self.high_pass
-            .process(&c.high_pass, self.shelf.process(&c.shelf, x))
-    }
-
     /// Filters two channels at once and returns their sums of squared
     /// K-weighted samples. The same arithmetic as [`Self::sum_of_squares`],
     /// bit for bit, with the two channels in the two lanes of each
@@ -136,8 +127,15 @@ impl KWeightingFilter {
         first_input: &[f32],
         second_input: &[f32],
     ) -> (f64, f64) {
+        let mut pair = PairState::load(first, second);
         let mut sums = [0.0; 2];
-        Self::accumulate_squares_pair(first, second, c, first_input, second_input, &mut sums);
+        for (&a, &b) in first_input.iter().zip(second_input) {
+            let y = pair.process(c, [a, b]);
+            for lane in 0..2 {
+                sums[lane] += y[lane] * y[lane];
+            }
+        }
+        pair.store(first, second);
         if !sums[0].is_finite() {
             first.reset();
             sums[0] = 0.0;
@@ -147,30 +145,6 @@ impl KWeightingFilter {
             sums[1] = 0.0;
         }
         (sums[0], sums[1])
-    }
-
-    /// Filters two channels at once and adds each squared K-weighted sample
-    /// to `sums`, in order (non-finite input counts as silence; the caller
-    /// checks the sums).
-    #[inline]
-    fn accumulate_squares_pair(
-        first: &mut Self,
-        second: &mut Self,
-        c: &KWeightingCoefficients,
-        first_input: &[f32],
-        second_input: &[f32],
-        sums: &mut [f64; 2],
-    ) {
-        let mut pair = PairState::load(first, second);
-        let mut accumulated = *sums;
-        for (&a, &b) in first_input.iter().zip(second_input) {
-            let y = pair.process(c, [a, b]);
-            for lane in 0..2 {
-                accumulated[lane] += y[lane] * y[lane];
-            }
-        }
-        *sums = accumulated;
-        pair.store(first, second);
     }
 
     /// Clears the filter state.
