@@ -239,9 +239,13 @@ impl TruePeakMeter {
                 let chunk_peak = match (self.oversampling_factor, self.avx) {
                     // SAFETY: an `Avx` exists only when the CPU supports AVX.
                     #[cfg(target_arch = "x86_64")]
-                    (4, Some(_)) => unsafe { chunk_peak_x4_avx(chunk, history, window, &taps) },
+                    (4, Some(_)) => unsafe {
+                        interpolated_chunk_peak_avx::<4>(chunk, history, window, &taps)
+                    },
                     #[cfg(target_arch = "x86_64")]
-                    (2, Some(_)) => unsafe { chunk_peak_x2_avx(chunk, history, window, &taps) },
+                    (2, Some(_)) => unsafe {
+                        interpolated_chunk_peak_avx::<2>(chunk, history, window, &taps)
+                    },
                     (4, _) => interpolated_chunk_peak::<4>(chunk, history, window, &taps),
                     (2, _) => interpolated_chunk_peak::<2>(chunk, history, window, &taps),
                     _ => sample_peak(chunk),
@@ -430,28 +434,16 @@ fn interpolated_chunk_peak<const FACTOR: usize>(
     peak
 }
 
-/// [`interpolated_chunk_peak`] at ×4, compiled for AVX ([`crate::dsp::cpu`]).
+/// [`interpolated_chunk_peak`] compiled for AVX ([`crate::dsp::cpu`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
-fn chunk_peak_x4_avx(
+fn interpolated_chunk_peak_avx<const FACTOR: usize>(
     chunk: &[f32],
     history: &mut [f32; HISTORY_LEN],
     window: &mut [f32],
     taps: &BranchTaps<'_>,
 ) -> f32 {
-    interpolated_chunk_peak::<4>(chunk, history, window, taps)
-}
-
-/// [`interpolated_chunk_peak`] at ×2, compiled for AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn chunk_peak_x2_avx(
-    chunk: &[f32],
-    history: &mut [f32; HISTORY_LEN],
-    window: &mut [f32],
-    taps: &BranchTaps<'_>,
-) -> f32 {
-    interpolated_chunk_peak::<2>(chunk, history, window, taps)
+    interpolated_chunk_peak::<FACTOR>(chunk, history, window, taps)
 }
 
 /// For the `LANES` outputs starting at window offset `block_start`, the
