@@ -18,6 +18,7 @@ pub mod meter;
 pub mod params;
 pub mod role;
 pub mod shared;
+pub mod triage;
 #[cfg(test)]
 mod test_support;
 

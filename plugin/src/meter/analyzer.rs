@@ -1,6 +1,7 @@
 //! The analysis engine: every meter of Stem Master fed from one call, the
 //! same in the plugin (on the audio thread) and in the CLI (offline).
 
+use super::features::{SampleSums, SecondFeatures};
 use super::history::{HistoryPoint, LoudnessHistory};
 use super::loudness::{LoudnessMeter, LoudnessReadings, HOPS_PER_SECOND};
 use super::spectrum::SpectrumAnalyzer;
@@ -14,6 +15,10 @@ const HOPS_PER_HISTORY_POINT: u64 =
     HOPS_PER_SECOND / super::history::HISTORY_POINTS_PER_SECOND as u64;
 /// Hops in the window of the recent true peak used for PSR (3 s).
 const RECENT_PEAK_HOPS: usize = 300;
+/// Finished seconds of features the analyzer keeps for its readers.
+pub const SECONDS_KEPT: usize = 8;
+/// Range searched for narrow spectral peaks, Hz.
+const NARROW_PEAK_RANGE_HZ: (f64, f64) = (1000.0, 12_000.0);
 
 /// Everything the meters report, in plain numbers. `None` where a value does
 /// not exist (silence below the gate, too little audio, mono for stereo
@@ -57,6 +62,16 @@ pub struct Analyzer {
     true_peak_max: f32,
     /// Highest sample peak since reset, linear.
     sample_peak_max: f32,
+    /// Per-sample sums of the current second.
+    sample_sums: SampleSums,
+    /// The second being gathered (peaks so far).
+    current_second: SecondFeatures,
+    /// Stereo moment sums at the start of the current second.
+    stereo_mark: [f64; 6],
+    /// The last [`SECONDS_KEPT`] finished seconds, by index modulo the size.
+    seconds: [SecondFeatures; SECONDS_KEPT],
+    /// Seconds finished since reset.
+    seconds_done: u64,
 }
 
 /// Linear peak to dB; `None` for silence.
@@ -82,6 +97,11 @@ impl Analyzer {
             recent_hop_peaks: vec![0.0; RECENT_PEAK_HOPS],
             true_peak_max: 0.0,
             sample_peak_max: 0.0,
+            sample_sums: SampleSums::default(),
+            current_second: SecondFeatures::default(),
+            stereo_mark: [0.0; 6],
+            seconds: [SecondFeatures::default(); SECONDS_KEPT],
+            seconds_done: 0,
         }
     }
 
@@ -103,6 +123,11 @@ impl Analyzer {
         self.recent_hop_peaks.fill(0.0);
         self.true_peak_max = 0.0;
         self.sample_peak_max = 0.0;
+        self.sample_sums.reset();
+        self.current_second = SecondFeatures::default();
+        self.stereo_mark = [0.0; 6];
+        self.seconds = [SecondFeatures::default(); SECONDS_KEPT];
+        self.seconds_done = 0;
     }
 
     /// Clears integrated loudness, loudness range and all maxima, keeping
@@ -128,9 +153,14 @@ impl Analyzer {
                 *slot = &channel[start..end];
             }
             let chunk = &chunk[..used];
-            for channel in chunk {
-                self.sample_peak_max = self.sample_peak_max.max(sample_peak(channel));
+            let mut chunk_peak = 0.0f32;
+            for (index, channel) in chunk.iter().enumerate() {
+                chunk_peak = chunk_peak.max(sample_peak(channel));
+                self.sample_sums.add_raw(index, channel);
             }
+            self.sample_peak_max = self.sample_peak_max.max(chunk_peak);
+            self.current_second.sample_peak = self.current_second.sample_peak.max(chunk_peak);
+            self.current_second.frames += (end - start) as u32;
             self.hop_true_peak = self.hop_true_peak.max(self.true_peak.process(chunk));
             if let (Some(stereo), [left, right]) = (&mut self.stereo, chunk) {
                 stereo.process(left, right);
@@ -147,7 +177,11 @@ impl Analyzer {
         let hop = self.loudness.hops_done() - 1;
         self.recent_hop_peaks[(hop % RECENT_PEAK_HOPS as u64) as usize] = self.hop_true_peak;
         self.true_peak_max = self.true_peak_max.max(self.hop_true_peak);
+        self.current_second.true_peak = self.current_second.true_peak.max(self.hop_true_peak);
         self.hop_true_peak = 0.0;
+        if self.loudness.hops_done().is_multiple_of(HOPS_PER_SECOND) {
+            self.finish_second();
+        }
         if self
             .loudness
             .hops_done()
@@ -160,6 +194,49 @@ impl Analyzer {
                 short_term_lufs: to_f32(readings.short_term_lufs),
             });
         }
+    }
+
+    /// Completes the features of the second that just ended.
+    fn finish_second(&mut self) {
+        let mut second = self.current_second;
+        second.index = self.seconds_done;
+        self.sample_sums.finish_second(self.channels, &mut second);
+        second.short_term_lufs = self
+            .loudness
+            .readings()
+            .short_term_lufs
+            .map_or(f32::NEG_INFINITY, |x| x as f32);
+        (second.band_power, second.spectrum_frames) = self.spectrum.take_interval_bands();
+        if let Some(stereo) = &self.stereo {
+            let sums = stereo.moment_sums();
+            for ((out, now), before) in second.stereo_moments.iter_mut().zip(sums).zip(self.stereo_mark) {
+                *out = (now - before).max(0.0);
+            }
+            // Cross terms may be negative.
+            second.stereo_moments[2] = sums[2] - self.stereo_mark[2];
+            second.stereo_moments[5] = sums[5] - self.stereo_mark[5];
+            self.stereo_mark = sums;
+        }
+        let (low, high) = NARROW_PEAK_RANGE_HZ;
+        if let Some((hz, db)) = self.spectrum.narrow_peak(low, high) {
+            second.narrow_peak_hz = hz;
+            second.narrow_peak_db = db;
+        }
+        self.seconds[(self.seconds_done % SECONDS_KEPT as u64) as usize] = second;
+        self.seconds_done += 1;
+        self.current_second = SecondFeatures::default();
+    }
+
+    /// Seconds of features finished since the last reset.
+    pub fn seconds_done(&self) -> u64 {
+        self.seconds_done
+    }
+
+    /// The features of second `index` (counted from the reset), if it is
+    /// finished and still among the last [`SECONDS_KEPT`].
+    pub fn second(&self, index: u64) -> Option<&SecondFeatures> {
+        (index < self.seconds_done && index + SECONDS_KEPT as u64 >= self.seconds_done)
+            .then(|| &self.seconds[(index % SECONDS_KEPT as u64) as usize])
     }
 
     /// Current readings.

@@ -4,6 +4,7 @@
 //! while processing.
 
 pub mod analyzer;
+pub mod features;
 pub mod history;
 pub mod k_weighting;
 pub mod loudness;

@@ -4,9 +4,13 @@
 //!
 //! Welch's method of averaged modified periodograms (P. D. Welch, "The use of
 //! fast Fourier transform for the estimation of power spectra", IEEE Trans.
-//! Audio Electroacoust. AU-15(2), 1967): the mean of the given channels is cut
+//! Audio Electroacoust. AU-15(2), 1967): each of the given channels is cut
 //! into frames of `N` samples with 50 % overlap (hop `N/2`), each frame is
-//! weighted by a periodic Hann window and transformed with a real FFT.
+//! weighted by a periodic Hann window and transformed with a real FFT, and
+//! the channels' power spectra are averaged: the spectrum of what the
+//! channels carry together, whatever their phase relation (the mean of the
+//! channels' samples would lose anti-phase content and comb-filter delayed
+//! content).
 //!
 //! `N` is the power of two nearest (in the log domain) to `fs · 85.3 ms`:
 //! 2048 at 22.05 kHz, 4096 at 44.1/48 kHz, 8192 at 88.2/96 kHz, 16384 at
@@ -102,6 +106,26 @@ const LIVE_TIME_CONSTANT_S: f64 = 0.3;
 
 /// Frame length target, seconds; the FFT size is the nearest power of two.
 const FRAME_DURATION_S: f64 = 0.0853;
+
+/// Time constant of the medium-term average the narrow-peak search reads,
+/// seconds: long enough for changing notes to blur, short enough for a
+/// resonance to show within a few seconds.
+const MEDIUM_TIME_CONSTANT_S: f64 = 3.0;
+
+/// Prominence over its neighbourhood from which a narrow peak is a
+/// candidate (a resonance, or a partial that vouches for a harmonic
+/// series), dB.
+pub const PEAK_CANDIDATE_DB: f32 = 6.0;
+
+/// Most candidate peaks the narrow-peak search keeps.
+const MAX_PEAK_CANDIDATES: usize = 256;
+
+/// Fundamentals a harmonic series may have, Hz.
+const SERIES_SPACING_HZ: (f64, f64) = (50.0, 1500.0);
+
+/// A narrow peak must be this far above each of its two neighbours at
+/// ±2 FFT bins, dB (rules out the flanks of broad maxima).
+const NARROW_PEAK_SHOULDER_DB: f32 = 3.0;
 
 /// Power in each band, dB, −150 floor: the integral of the power spectrum
 /// over the band, i.e. the sum of the power of the FFT bins inside it, the
@@ -199,7 +223,8 @@ impl BinSpan {
     }
 }
 
-/// Averaged FFT spectrum of the mean of one or more channels.
+/// Averaged FFT power spectrum of one or more channels (channel powers
+/// averaged).
 pub struct SpectrumAnalyzer {
     /// Forward real FFT of `fft_size` points, planned in [`Self::new`].
     fft: Arc<dyn RealToComplex<f32>>,
@@ -207,14 +232,17 @@ pub struct SpectrumAnalyzer {
     fft_size: usize,
     /// Hop between frames, samples (`N/2`, 50 % overlap).
     hop: usize,
-    /// Number of channel slices averaged per sample (at least 1).
+    /// Most channels analysed (at least 1).
     channels: usize,
+    /// Channels given to the last [`Self::process`] call (1..=`channels`).
+    used_channels: usize,
     /// Periodic Hann window, `N` coefficients (unitless).
     window: Vec<f32>,
-    /// Most recent input samples (channel mean, full-scale units); the first
-    /// `filled` entries are valid, oldest first.
+    /// Most recent input samples of each channel (full-scale units),
+    /// channel `c` at `c·N..(c+1)·N`; the first `filled` entries of each are
+    /// valid, oldest first.
     frame: Vec<f32>,
-    /// Number of valid samples in `frame`.
+    /// Number of valid samples per channel in `frame`.
     filled: usize,
     /// FFT input (windowed frame; realfft uses it as scratch), `N` samples.
     fft_in: Vec<f32>,
@@ -232,6 +260,24 @@ pub struct SpectrumAnalyzer {
     /// Sum over all frames since reset of each FFT bin's mean square,
     /// full-scale².
     sum_power: Vec<f64>,
+    /// Medium-term (3 s) exponential average of each FFT bin's mean square,
+    /// full-scale².
+    medium_power: Vec<f64>,
+    /// One-pole coefficient of the medium-term average per frame.
+    medium_coeff: f64,
+    /// The current frame's mean square per FFT bin, full-scale².
+    frame_power: Vec<f64>,
+    /// Band mean squares summed over the frames since the last
+    /// [`Self::take_interval_bands`], full-scale² · frames.
+    interval_band_power: [f64; BANDS],
+    /// Frames since the last [`Self::take_interval_bands`].
+    interval_frames: u32,
+    /// Scratch for the narrow-peak search: dB per FFT bin, then running sums.
+    peak_db_scratch: Vec<f64>,
+    /// Scratch for the narrow-peak search: prefix sums of `peak_db_scratch`.
+    peak_prefix_scratch: Vec<f64>,
+    /// FFT bin spacing, Hz.
+    bin_hz: f64,
     /// Frames analysed since reset.
     frames: u64,
     /// FFT bins each 1/6-octave bin integrates over.
@@ -247,7 +293,7 @@ pub struct SpectrumAnalyzer {
 impl SpectrumAnalyzer {
     /// FFT size scaled with the sample rate: the power of two nearest to
     /// fs·0.0853 s (4096 at 48 kHz, 32768 at 384 kHz, 2048 at 22.05 kHz),
-    /// Hann window, 50 % overlap (hop = size/2). Input is the mean of the
+    /// Hann window, 50 % overlap (hop = size/2). Input is the power average of the
     /// channels given (at most `channels` of them; `channels` is raised to 1
     /// if 0).
     ///
@@ -283,6 +329,7 @@ impl SpectrumAnalyzer {
         let power_scale = 2.0 / (fft_size as f64 * sum_w2);
 
         let live_coeff = 1.0 - (-(hop as f64) / (LIVE_TIME_CONSTANT_S * fs)).exp();
+        let medium_coeff = 1.0 - (-(hop as f64) / (MEDIUM_TIME_CONSTANT_S * fs)).exp();
 
         let bin_hz = fs / fft_size as f64;
         let step = 2f64.powf(1.0 / 12.0);
@@ -306,8 +353,9 @@ impl SpectrumAnalyzer {
             fft_size,
             hop,
             channels: channels.max(1),
+            used_channels: channels.max(1),
             window,
-            frame: vec![0.0; fft_size],
+            frame: vec![0.0; fft_size * channels.max(1)],
             filled: 0,
             fft_in,
             fft_out,
@@ -316,6 +364,14 @@ impl SpectrumAnalyzer {
             live_coeff,
             live_power: vec![0.0; bins],
             sum_power: vec![0.0; bins],
+            medium_power: vec![0.0; bins],
+            medium_coeff,
+            frame_power: vec![0.0; bins],
+            interval_band_power: [0.0; BANDS],
+            interval_frames: 0,
+            peak_db_scratch: vec![0.0; bins],
+            peak_prefix_scratch: vec![0.0; bins + 1],
+            bin_hz,
             frames: 0,
             spans,
             band_spans,
@@ -348,78 +404,103 @@ impl SpectrumAnalyzer {
         self.filled = 0;
         self.live_power.fill(0.0);
         self.sum_power.fill(0.0);
+        self.medium_power.fill(0.0);
+        self.interval_band_power = [0.0; BANDS];
+        self.interval_frames = 0;
         self.frames = 0;
         self.live_db = [FLOOR_DB; SIXTH_OCTAVE_BINS];
         self.long_term_db = [FLOOR_DB; SIXTH_OCTAVE_BINS];
     }
 
-    /// Feeds one block. The analysed signal is the mean of the first
-    /// `channels` slices (as many as are given, if fewer); the block length
-    /// is that of the shortest slice. Non-finite samples count as 0.0.
+    /// Feeds one block. The power spectra of the first `channels` slices
+    /// (as many as are given, if fewer) are averaged; the block length is
+    /// that of the shortest slice. Non-finite samples count as 0.0.
     pub fn process(&mut self, channels: &[&[f32]]) {
         let used = &channels[..channels.len().min(self.channels)];
         if used.is_empty() {
             return;
         }
+        self.used_channels = used.len();
         let len = used.iter().map(|c| c.len()).min().unwrap_or(0);
-        let gain = 1.0 / used.len() as f32;
+        let n = self.fft_size;
         let mut pos = 0;
         while pos < len {
-            let take = (self.fft_size - self.filled).min(len - pos);
-            let dest = &mut self.frame[self.filled..self.filled + take];
-            for (i, out) in dest.iter_mut().enumerate() {
-                let mut sum = 0.0f32;
-                for channel in used {
-                    sum += sanitize(channel[pos + i]);
+            let take = (n - self.filled).min(len - pos);
+            for (c, channel) in used.iter().enumerate() {
+                let dest = &mut self.frame[c * n + self.filled..c * n + self.filled + take];
+                for (out, &x) in dest.iter_mut().zip(&channel[pos..pos + take]) {
+                    *out = sanitize(x);
                 }
-                *out = sum * gain;
             }
             self.filled += take;
             pos += take;
-            if self.filled == self.fft_size {
+            if self.filled == n {
                 self.analyse_frame();
-                self.frame.copy_within(self.hop.., 0);
-                self.filled = self.fft_size - self.hop;
+                for c in 0..self.channels {
+                    self.frame.copy_within(c * n + self.hop..(c + 1) * n, c * n);
+                }
+                self.filled = n - self.hop;
             }
         }
     }
 
     /// Windows, transforms and accumulates the full `frame`.
     fn analyse_frame(&mut self) {
-        for ((x, &s), &w) in self.fft_in.iter_mut().zip(&self.frame).zip(&self.window) {
-            *x = s * w;
+        let n = self.fft_size;
+        let used = self.used_channels.clamp(1, self.channels);
+        let scale = self.power_scale / used as f64;
+        self.frame_power.fill(0.0);
+        for c in 0..used {
+            for ((x, &s), &w) in self
+                .fft_in
+                .iter_mut()
+                .zip(&self.frame[c * n..(c + 1) * n])
+                .zip(&self.window)
+            {
+                *x = s * w;
+            }
+            if self
+                .fft
+                .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch)
+                .is_err()
+            {
+                // Only possible with wrongly sized buffers, which `new` rules out.
+                return;
+            }
+            for (p, x) in self.frame_power.iter_mut().zip(&self.fft_out) {
+                let re = f64::from(x.re);
+                let im = f64::from(x.im);
+                *p += (re * re + im * im) * scale;
+            }
         }
-        if self
-            .fft
-            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch)
-            .is_err()
-        {
-            // Only possible with wrongly sized buffers, which `new` rules out.
-            return;
-        }
-        let last = self.fft_out.len() - 1;
+        let last = self.frame_power.len() - 1;
         let first_frame = self.frames == 0;
-        for (k, ((x, live), sum)) in self
-            .fft_out
-            .iter()
+        for (k, (((frame, live), sum), medium)) in self
+            .frame_power
+            .iter_mut()
             .zip(self.live_power.iter_mut())
             .zip(self.sum_power.iter_mut())
+            .zip(self.medium_power.iter_mut())
             .enumerate()
         {
-            let re = f64::from(x.re);
-            let im = f64::from(x.im);
-            let mut p = (re * re + im * im) * self.power_scale;
             if k == 0 || k == last {
-                p *= 0.5;
+                *frame *= 0.5;
             }
+            let p = *frame;
             *sum += p;
             if first_frame {
                 *live = p;
+                *medium = p;
             } else {
                 *live += self.live_coeff * (p - *live);
+                *medium += self.medium_coeff * (p - *medium);
             }
         }
         self.frames += 1;
+        for (band, span) in self.interval_band_power.iter_mut().zip(&self.band_spans) {
+            *band += span.power(&self.frame_power);
+        }
+        self.interval_frames += 1;
 
         let inv_frames = 1.0 / self.frames as f64;
         for (b, span) in self.spans.iter().enumerate() {
@@ -465,6 +546,132 @@ impl SpectrumAnalyzer {
     /// Band energies from the live (exponentially averaged) spectrum.
     pub fn live_bands(&self) -> BandLevels {
         self.bands(&self.live_power, 1.0)
+    }
+
+    /// Band mean squares (bands of [`BandLevels`], full-scale²) summed over
+    /// the frames analysed since the previous call, and the number of those
+    /// frames; starts the next interval.
+    pub fn take_interval_bands(&mut self) -> ([f64; BANDS], u32) {
+        let taken = (self.interval_band_power, self.interval_frames);
+        self.interval_band_power = [0.0; BANDS];
+        self.interval_frames = 0;
+        taken
+    }
+
+    /// The strongest narrow peak of the medium-term (3 s) average spectrum
+    /// between `low_hz` and `high_hz` that is not a partial of a harmonic
+    /// series: its frequency (Hz) and how far it stands above its
+    /// neighbourhood (dB), or `None` before the first frame or when there
+    /// is none.
+    ///
+    /// * A bin's neighbourhood is every FFT bin within ±1/6 octave (at least
+    ///   ±6 bins) except the peak's own Hann main lobe (±2 bins); its level
+    ///   is the mean of those bins in dB (a log average, so one other peak
+    ///   barely moves it).
+    /// * A peak is a local maximum standing at least 3 dB above both bins
+    ///   at ±2 (which rules out the flanks of broad humps) and at least
+    ///   [`PEAK_CANDIDATE_DB`] above its neighbourhood.
+    /// * A peak is a partial of a harmonic series — a note, not a
+    ///   resonance — when it and two other peaks form three teeth of a comb
+    ///   (equal spacing ±1 bin, in any order) and the comb's spacing, a
+    ///   plausible fundamental (50–1500 Hz), is itself a peak (±2 bins).
+    ///   Notes have such neighbours; a resonance rings alone.
+    ///
+    /// Runs once a second; never allocates.
+    pub fn narrow_peak(&mut self, low_hz: f64, high_hz: f64) -> Option<(f32, f32)> {
+        if self.frames == 0 {
+            return None;
+        }
+        let last_bin = self.fft_size / 2;
+        let high_hz = high_hz.min(0.45 * self.bin_hz * self.fft_size as f64);
+        let first = ((low_hz / self.bin_hz).round() as usize).max(8);
+        let last = ((high_hz / self.bin_hz).round() as usize).min(last_bin - 8);
+        if first >= last {
+            return None;
+        }
+        // Peaks below the range (down to the lowest fundamental) count as
+        // neighbours and fundamentals of those inside it.
+        let search_first = ((SERIES_SPACING_HZ.0 / self.bin_hz) as usize).max(4);
+        let half_width =
+            |k: usize| ((k as f64 * (2f64.powf(1.0 / 6.0) - 1.0)).round() as usize).max(6);
+        let lo = search_first.saturating_sub(half_width(search_first)).max(1);
+        let hi = (last + half_width(last)).min(last_bin);
+        let db = &mut self.peak_db_scratch;
+        let prefix = &mut self.peak_prefix_scratch;
+        prefix[lo] = 0.0;
+        for k in lo..=hi {
+            db[k] = 10.0 * (self.medium_power[k] + 1.0e-30).log10();
+            prefix[k + 1] = prefix[k] + db[k];
+        }
+        let mean =
+            |from: usize, to: usize| (prefix[to + 1] - prefix[from]) / (to + 1 - from) as f64;
+        let shoulder = f64::from(NARROW_PEAK_SHOULDER_DB);
+        let mut candidates = [(0usize, 0.0f32); MAX_PEAK_CANDIDATES];
+        let mut count = 0;
+        for k in search_first..=last {
+            let level = db[k];
+            if level < db[k - 1]
+                || level < db[k + 1]
+                || level - db[k - 2] < shoulder
+                || level - db[k + 2] < shoulder
+            {
+                continue;
+            }
+            let w = half_width(k);
+            let (left_from, left_to) = (k.saturating_sub(w).max(lo), k - 3);
+            let (right_from, right_to) = (k + 3, (k + w).min(hi));
+            let left_n = (left_to + 1 - left_from) as f64;
+            let right_n = (right_to + 1 - right_from) as f64;
+            let neighbourhood = (mean(left_from, left_to) * left_n
+                + mean(right_from, right_to) * right_n)
+                / (left_n + right_n);
+            let prominence = (level - neighbourhood) as f32;
+            if prominence >= PEAK_CANDIDATE_DB && count < MAX_PEAK_CANDIDATES {
+                candidates[count] = (k, prominence);
+                count += 1;
+            }
+        }
+        let candidates = &candidates[..count];
+        let has_peak_near = |bin: usize| {
+            let at = candidates.partition_point(|&(k, _)| k + 1 < bin);
+            candidates.get(at).is_some_and(|&(k, _)| k <= bin + 1)
+        };
+        let (min_spacing, max_spacing) = (
+            (SERIES_SPACING_HZ.0 / self.bin_hz).ceil() as usize,
+            (SERIES_SPACING_HZ.1 / self.bin_hz).floor() as usize,
+        );
+        let mut best: Option<(f32, f32)> = None;
+        for &(k, prominence) in candidates {
+            if k < first || best.is_some_and(|(_, p)| prominence <= p) {
+                continue;
+            }
+            // Another peak at spacing Δ, and a third continuing the comb: on
+            // the far side of `k`, or beyond the other peak.
+            let in_series = candidates.iter().any(|&(other, _)| {
+                let spacing = k.abs_diff(other);
+                if !(min_spacing..=max_spacing).contains(&spacing) {
+                    return false;
+                }
+                let beyond = if other < k {
+                    other.checked_sub(spacing)
+                } else {
+                    Some(other + spacing)
+                };
+                let far_side = if other < k {
+                    Some(k + spacing)
+                } else {
+                    k.checked_sub(spacing)
+                };
+                let fundamental_present = (spacing.saturating_sub(2)..=spacing + 2)
+                    .any(|bin| candidates.iter().any(|&(k, _)| k == bin));
+                fundamental_present
+                    && (far_side.is_some_and(has_peak_near) || beyond.is_some_and(has_peak_near))
+            });
+            if !in_series {
+                best = Some(((k as f64 * self.bin_hz) as f32, prominence));
+            }
+        }
+        best
     }
 
     /// Sums `power · scale` over each band's FFT bins.
@@ -786,7 +993,7 @@ mod tests {
     }
 
     /// One frame of an arbitrary two-channel signal against a naive f64 DFT
-    /// of the windowed channel mean, integrated over bands and 1/6-octave
+    /// per windowed channel (powers averaged), integrated over bands and 1/6-octave
     /// bins in the test. Tolerance 0.01 dB: the f32 FFT's relative error
     /// (≈ 1e-6 · log2 N) is far below; bins more than 100 dB down (where f32
     /// rounding of the input matters) are skipped.
@@ -806,21 +1013,27 @@ mod tests {
         assert_eq!(an.frames_analysed(), 1);
 
         let hann = |i: usize| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos();
-        let x: Vec<f64> = (0..n)
-            .map(|i| hann(i) * f64::from((left[i] + right[i]) * 0.5))
-            .collect();
         let sum_w2: f64 = (0..n).map(|i| hann(i).powi(2)).sum();
-        let power: Vec<f64> = (0..=n / 2)
-            .map(|k| {
-                let (mut re, mut im) = (0.0, 0.0);
-                for (i, &xi) in x.iter().enumerate() {
-                    let ph = std::f64::consts::TAU * (k * i % n) as f64 / n as f64;
-                    re += xi * ph.cos();
-                    im -= xi * ph.sin();
-                }
-                let c = if k == 0 || k == n / 2 { 1.0 } else { 2.0 };
-                c * (re * re + im * im) / (n as f64 * sum_w2)
-            })
+        let power_of = |channel: &[f32]| -> Vec<f64> {
+            let x: Vec<f64> = (0..n).map(|i| hann(i) * f64::from(channel[i])).collect();
+            (0..=n / 2)
+                .map(|k| {
+                    let (mut re, mut im) = (0.0, 0.0);
+                    for (i, &xi) in x.iter().enumerate() {
+                        let ph = std::f64::consts::TAU * (k * i % n) as f64 / n as f64;
+                        re += xi * ph.cos();
+                        im -= xi * ph.sin();
+                    }
+                    let c = if k == 0 || k == n / 2 { 1.0 } else { 2.0 };
+                    c * (re * re + im * im) / (n as f64 * sum_w2)
+                })
+                .collect()
+        };
+        // The channels' power spectra, averaged.
+        let power: Vec<f64> = power_of(&left)
+            .iter()
+            .zip(power_of(&right))
+            .map(|(a, b)| 0.5 * (a + b))
             .collect();
         // Power in [lo, hi]: bin k covers [(k−½)Δf, (k+½)Δf] ∩ [0, fs/2].
         let bin_hz = f64::from(fs) / n as f64;

@@ -326,6 +326,16 @@ impl StereoMeter {
         self.live_low.correlation(SILENT_MEAN_SQUARE, false)
     }
 
+    /// Sums since the last reset, including the unfinished hop: ΣL², ΣR²,
+    /// ΣL·R, then the same for the low band, full-scale² · samples.
+    pub fn moment_sums(&self) -> [f64; 6] {
+        let mut t = self.total;
+        t.add(&self.hop);
+        let mut low = self.total_low;
+        low.add(&self.hop_low);
+        [t.ll, t.rr, t.lr, low.ll, low.rr, low.lr]
+    }
+
     /// Whole-run figures since the last reset.
     pub fn summary(&self) -> StereoSummary {
         if self.samples == 0 {

@@ -1,0 +1,205 @@
+//! What the triage reads: one summary of the meters per second of audio.
+//!
+//! Each [`SecondFeatures`] holds *sums* (energy, DC, stereo moments, band
+//! power) rather than finished figures, so that the triage can add up any
+//! run of seconds — the last three seconds live, the whole file offline —
+//! and compute its figures over exactly that window. Peaks, clip runs and
+//! the short-term loudness at the end of the second complete the record.
+//!
+//! # Clip runs
+//!
+//! A clip run is a run of at least [`CLIP_RUN_SAMPLES`] (3) consecutive
+//! samples of one channel at or above [`CLIP_LEVEL`] in magnitude
+//! (0.999, −0.009 dBFS): the "over" convention of Pro Tools' meters and the
+//! default of Audacity's "Find Clipping" (3 samples). One or two full-scale
+//! samples in a row happen in clean band-limited audio and are not counted.
+
+/// Magnitude (full scale = 1.0) at or above which a sample counts towards a
+/// clip run: 0.999, −0.009 dBFS.
+pub const CLIP_LEVEL: f32 = 0.999;
+/// Consecutive samples at [`CLIP_LEVEL`] that make a clip run.
+pub const CLIP_RUN_SAMPLES: u32 = 3;
+/// Number of bands in [`SecondFeatures::band_power`] (those of
+/// [`super::spectrum::BandLevels`]).
+pub const FEATURE_BANDS: usize = 7;
+/// Channels whose DC sums are kept.
+pub const DC_CHANNELS: usize = 2;
+
+/// The meters' summary of one second of audio (10 ms loudness hops 100 at a
+/// time). Sums are over the samples or spectrum frames of this second only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SecondFeatures {
+    /// Seconds completed since the analyzer's reset before this one (0 for
+    /// the first second).
+    pub index: u64,
+    /// Frames (samples per channel) in this second.
+    pub frames: u32,
+    /// Σx² over the frames, averaged over the channels, full-scale² ·
+    /// samples: `energy / frames` is the mean square of the second.
+    pub energy: f64,
+    /// Σx of the first two channels, full-scale · samples (DC offset).
+    pub channel_sums: [f64; DC_CHANNELS],
+    /// Highest sample magnitude of the second, linear full scale.
+    pub sample_peak: f32,
+    /// Highest true peak of the second (4× or more oversampled), linear.
+    pub true_peak: f32,
+    /// Clip runs that ended or reached [`CLIP_RUN_SAMPLES`] in this second,
+    /// over all channels.
+    pub clip_runs: u32,
+    /// Short-term (3 s) loudness at the end of the second, LUFS;
+    /// `-inf` when silent.
+    pub short_term_lufs: f32,
+    /// Mean square in each band (sub 20–60, bass 60–250, low mid 250–500,
+    /// mid 500–2k, high mid 2k–5k, presence 5k–8k, air 8k–20k Hz) summed over
+    /// the spectrum frames completed in this second, full-scale² · frames.
+    pub band_power: [f64; FEATURE_BANDS],
+    /// Spectrum frames completed in this second.
+    pub spectrum_frames: u32,
+    /// Stereo moment sums of this second: ΣL², ΣR², ΣL·R, and the same for
+    /// both channels low-passed at 150 Hz, full-scale² · samples. Zero for
+    /// anything but stereo.
+    pub stereo_moments: [f64; 6],
+    /// Frequency of the strongest narrow peak of the medium-term (3 s)
+    /// spectrum between 1 and 12 kHz at the end of the second, Hz (0 when
+    /// there is none).
+    pub narrow_peak_hz: f32,
+    /// How far that peak stands above its neighbourhood (±1/6 octave, main
+    /// lobe excluded), dB.
+    pub narrow_peak_db: f32,
+}
+
+impl Default for SecondFeatures {
+    fn default() -> Self {
+        Self {
+            index: 0,
+            frames: 0,
+            energy: 0.0,
+            channel_sums: [0.0; DC_CHANNELS],
+            sample_peak: 0.0,
+            true_peak: 0.0,
+            clip_runs: 0,
+            short_term_lufs: f32::NEG_INFINITY,
+            band_power: [0.0; FEATURE_BANDS],
+            spectrum_frames: 0,
+            stereo_moments: [0.0; 6],
+            narrow_peak_hz: 0.0,
+            narrow_peak_db: 0.0,
+        }
+    }
+}
+
+/// Per-sample sums for [`SecondFeatures`]: energy, DC and clip runs. The
+/// run lengths carry over block and second boundaries.
+#[derive(Debug, Clone)]
+pub struct SampleSums {
+    /// Σx² over the current second, per channel, full-scale² · samples.
+    energy: [f64; super::analyzer::MAX_CHANNELS],
+    /// Σx over the current second, per channel.
+    sums: [f64; super::analyzer::MAX_CHANNELS],
+    /// Current run of samples at [`CLIP_LEVEL`], per channel.
+    run_length: [u32; super::analyzer::MAX_CHANNELS],
+    /// Clip runs counted in the current second.
+    clip_runs: u32,
+}
+
+impl Default for SampleSums {
+    fn default() -> Self {
+        Self {
+            energy: [0.0; super::analyzer::MAX_CHANNELS],
+            sums: [0.0; super::analyzer::MAX_CHANNELS],
+            run_length: [0; super::analyzer::MAX_CHANNELS],
+            clip_runs: 0,
+        }
+    }
+}
+
+impl SampleSums {
+    /// Adds one channel's samples as the meters read them (non-finite as
+    /// 0, finite clipped to ±1e6).
+    pub fn add_raw(&mut self, channel: usize, samples: &[f32]) {
+        if samples.iter().all(|x| x.is_finite()) {
+            self.add(channel, samples);
+        } else {
+            for &x in samples {
+                self.add(channel, &[super::sanitize(x)]);
+            }
+        }
+    }
+
+    /// Adds one channel's samples (finite).
+    pub fn add(&mut self, channel: usize, samples: &[f32]) {
+        let mut energy = 0.0f64;
+        let mut sum = 0.0f64;
+        let mut run = self.run_length[channel];
+        let mut runs = 0u32;
+        for &x in samples {
+            let x64 = f64::from(x);
+            energy += x64 * x64;
+            sum += x64;
+            if x.abs() >= CLIP_LEVEL {
+                run += 1;
+                runs += u32::from(run == CLIP_RUN_SAMPLES);
+            } else {
+                run = 0;
+            }
+        }
+        self.energy[channel] += energy;
+        self.sums[channel] += sum;
+        self.run_length[channel] = run;
+        self.clip_runs += runs;
+    }
+
+    /// Moves the second's sums into `features` (energy averaged over
+    /// `channels`) and starts the next second; run lengths carry over.
+    pub fn finish_second(&mut self, channels: usize, features: &mut SecondFeatures) {
+        let channels = channels.clamp(1, super::analyzer::MAX_CHANNELS);
+        features.energy = self.energy[..channels].iter().sum::<f64>() / channels as f64;
+        features.channel_sums = [self.sums[0], self.sums[1]];
+        features.clip_runs = self.clip_runs;
+        self.energy = [0.0; super::analyzer::MAX_CHANNELS];
+        self.sums = [0.0; super::analyzer::MAX_CHANNELS];
+        self.clip_runs = 0;
+    }
+
+    /// Forgets everything.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs of 3 or more samples at 0.999 count once each, across block
+    /// boundaries; runs of 2, and samples at 0.998, do not count.
+    #[test]
+    fn clip_runs_follow_the_three_sample_convention() {
+        let mut signal = vec![0.5f32; 100];
+        signal[10..12].fill(1.0); // 2 samples: not a run
+        signal[20..23].fill(-0.999); // 3 samples: a run
+        signal[30..40].fill(1.0); // 10 samples: one run
+        signal[50..60].fill(0.998); // below the level
+        signal[97..100].fill(1.0); // continues into the next block
+        let mut sums = SampleSums::default();
+        for block in signal.chunks(7) {
+            sums.add(0, block);
+        }
+        sums.add(0, &[1.0, 1.0, 0.0]);
+        let mut features = SecondFeatures::default();
+        sums.finish_second(1, &mut features);
+        assert_eq!(features.clip_runs, 3);
+    }
+
+    /// Energy and DC sums are exact sums (f64) of the samples given.
+    #[test]
+    fn sums_are_exact() {
+        let mut sums = SampleSums::default();
+        sums.add(0, &[0.5, -0.25, 0.25]);
+        sums.add(1, &[1.0, 1.0, 1.0]);
+        let mut features = SecondFeatures::default();
+        sums.finish_second(2, &mut features);
+        assert_eq!(features.energy, (0.375 + 3.0) / 2.0);
+        assert_eq!(features.channel_sums, [0.5, 3.0]);
+    }
+}

@@ -1,0 +1,404 @@
+//! Triage: what is wrong with the audio, which control fixes it, and which
+//! service the track needs — stereo mastering, stem mastering or a full mix.
+//!
+//! The rules ([`rules`]) read the meters' per-second features
+//! ([`crate::meter::features::SecondFeatures`]) and turn them into
+//! [`Finding`]s: a severity and the measured figure that decided it. The same
+//! rules run live ([`live::LiveTriage`], once a second on the audio thread,
+//! with hysteresis, no allocation) and offline ([`report`], over a whole
+//! file, with the time ranges where each hint held). [`verdict`] turns the
+//! findings into the service the track needs. `docs/triage.md` explains every
+//! rule, its threshold and where the threshold comes from.
+//!
+//! Plain Rust: nothing here knows the plugin framework.
+
+#[cfg(test)]
+mod corpus;
+pub mod live;
+pub mod report;
+pub mod rules;
+#[cfg(test)]
+mod corpus_tests;
+pub mod verdict;
+
+use crate::role::StemRole;
+
+/// How serious a hint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Severity {
+    /// Not raised.
+    #[default]
+    None,
+    /// Worth knowing; no action needed.
+    Info,
+    /// Should be fixed before release.
+    Warn,
+    /// Clearly audible or a delivery failure.
+    Problem,
+}
+
+impl Severity {
+    /// Machine name used in JSON (`"none"` for [`Severity::None`]).
+    pub const fn id(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Problem => "problem",
+        }
+    }
+
+    /// The severity stored as `code` by [`Severity::code`]; None for
+    /// unknown codes.
+    pub fn from_code(code: u8) -> Severity {
+        match code {
+            1 => Severity::Info,
+            2 => Severity::Warn,
+            3 => Severity::Problem,
+            _ => Severity::None,
+        }
+    }
+
+    /// A small number for atomics: 0 none, 1 info, 2 warn, 3 problem.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Every hint the triage can raise. The machine names ([`HintId::id`]) are
+/// permanent: the CLI's JSON and the documentation use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HintId {
+    Silent,
+    LoudnessOffTarget,
+    TruePeakOver,
+    Clipping,
+    DcOffset,
+    OverCompressed,
+    LoudnessJumps,
+    UnstableLowEnd,
+    WideLowEnd,
+    PoorMonoCompatibility,
+    PhaseInverted,
+    MonoAsStereo,
+    HarshHighMids,
+    MetallicResonance,
+    SmearedTransients,
+    TooBright,
+    TooDull,
+    Muddy,
+}
+
+/// Number of hint ids.
+pub const HINT_COUNT: usize = 18;
+
+/// What kind of treatment a problem needs; decides the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A whole-record treatment fixes it (loudness, peaks, overall tone).
+    WholeRecord,
+    /// Tied to one element; a grouped stem can fix it.
+    Element,
+    /// Structural: only a new mix fixes it.
+    Structural,
+}
+
+impl HintId {
+    /// Every hint, in display order (also the index order of arrays).
+    pub const ALL: [HintId; HINT_COUNT] = [
+        HintId::Silent,
+        HintId::LoudnessOffTarget,
+        HintId::TruePeakOver,
+        HintId::Clipping,
+        HintId::DcOffset,
+        HintId::OverCompressed,
+        HintId::LoudnessJumps,
+        HintId::UnstableLowEnd,
+        HintId::WideLowEnd,
+        HintId::PoorMonoCompatibility,
+        HintId::PhaseInverted,
+        HintId::MonoAsStereo,
+        HintId::HarshHighMids,
+        HintId::MetallicResonance,
+        HintId::SmearedTransients,
+        HintId::TooBright,
+        HintId::TooDull,
+        HintId::Muddy,
+    ];
+
+    /// Position in [`HintId::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Permanent machine name.
+    pub const fn id(self) -> &'static str {
+        match self {
+            HintId::Silent => "silent",
+            HintId::LoudnessOffTarget => "loudness-off-target",
+            HintId::TruePeakOver => "true-peak-over",
+            HintId::Clipping => "clipping",
+            HintId::DcOffset => "dc-offset",
+            HintId::OverCompressed => "over-compressed",
+            HintId::LoudnessJumps => "loudness-jumps",
+            HintId::UnstableLowEnd => "unstable-low-end",
+            HintId::WideLowEnd => "wide-low-end",
+            HintId::PoorMonoCompatibility => "poor-mono-compatibility",
+            HintId::PhaseInverted => "phase-inverted",
+            HintId::MonoAsStereo => "mono-as-stereo",
+            HintId::HarshHighMids => "harsh-high-mids",
+            HintId::MetallicResonance => "metallic-resonance",
+            HintId::SmearedTransients => "smeared-transients",
+            HintId::TooBright => "too-bright",
+            HintId::TooDull => "too-dull",
+            HintId::Muddy => "muddy",
+        }
+    }
+
+    /// Parses a machine name.
+    pub fn parse(text: &str) -> Option<HintId> {
+        Self::ALL.into_iter().find(|hint| hint.id() == text)
+    }
+
+    /// Short title for the editor.
+    pub const fn title(self) -> &'static str {
+        match self {
+            HintId::Silent => "Silent",
+            HintId::LoudnessOffTarget => "Loudness off target",
+            HintId::TruePeakOver => "True-peak over",
+            HintId::Clipping => "Clipping",
+            HintId::DcOffset => "DC offset",
+            HintId::OverCompressed => "Over-compressed",
+            HintId::LoudnessJumps => "Loudness jumps",
+            HintId::UnstableLowEnd => "Unstable low end",
+            HintId::WideLowEnd => "Wide low end",
+            HintId::PoorMonoCompatibility => "Poor mono compatibility",
+            HintId::PhaseInverted => "Phase inverted",
+            HintId::MonoAsStereo => "Mono as stereo",
+            HintId::HarshHighMids => "Harsh high mids",
+            HintId::MetallicResonance => "Metallic resonance",
+            HintId::SmearedTransients => "Smeared transients",
+            HintId::TooBright => "Too bright",
+            HintId::TooDull => "Too dull",
+            HintId::Muddy => "Muddy",
+        }
+    }
+
+    /// What kind of treatment the problem needs on material of `role` at
+    /// `severity`.
+    pub fn kind(self, role: StemRole, severity: Severity) -> ProblemKind {
+        match self {
+            HintId::PhaseInverted | HintId::PoorMonoCompatibility => ProblemKind::Structural,
+            // Squashed or wildly uneven dynamics at problem level are a
+            // production matter; milder cases a mastering engineer rides.
+            HintId::OverCompressed | HintId::LoudnessJumps => {
+                if severity >= Severity::Problem {
+                    ProblemKind::Structural
+                } else {
+                    ProblemKind::WholeRecord
+                }
+            }
+            // A whole mix in mono has no image to master; one dual-mono part
+            // is an element problem.
+            HintId::MonoAsStereo => {
+                if role == StemRole::FullMix {
+                    ProblemKind::Structural
+                } else {
+                    ProblemKind::Element
+                }
+            }
+            HintId::UnstableLowEnd
+            | HintId::WideLowEnd
+            | HintId::HarshHighMids
+            | HintId::MetallicResonance
+            | HintId::SmearedTransients => ProblemKind::Element,
+            HintId::Silent
+            | HintId::LoudnessOffTarget
+            | HintId::TruePeakOver
+            | HintId::Clipping
+            | HintId::DcOffset
+            | HintId::TooBright
+            | HintId::TooDull
+            | HintId::Muddy => ProblemKind::WholeRecord,
+        }
+    }
+
+    /// The Stem Master control that addresses the problem, and in which
+    /// direction; "needs a mix" where no mastering move can.
+    pub const fn fix(self) -> &'static str {
+        match self {
+            HintId::Silent => "check the routing: nothing reaches Stem Master",
+            HintId::LoudnessOffTarget => "Limiter: press Learn, or move Drive towards the target",
+            HintId::TruePeakOver => "Limiter: switch on, ceiling at or below the target's",
+            HintId::Clipping => {
+                "Input Trim down if the clipping happens before Stem Master; clipping already in \
+                 the file needs a clean export"
+            }
+            HintId::DcOffset => "Tone: switch on Low Cut (20–30 Hz)",
+            HintId::OverCompressed => {
+                "Glue and Limiter: less drive, higher threshold; if the source is already \
+                 squashed, needs a mix"
+            }
+            HintId::LoudnessJumps => {
+                "automate Input Trim per section; if the arrangement is unbalanced, needs a mix"
+            }
+            HintId::UnstableLowEnd => "Low End: switch on Stabilizer, lower its threshold",
+            HintId::WideLowEnd => "Low End: switch on Mono Bass (crossover 100–150 Hz)",
+            HintId::PoorMonoCompatibility => {
+                "Width: narrow the image; out-of-phase parts need a mix"
+            }
+            HintId::PhaseInverted => "needs a mix: flip the polarity of one channel",
+            HintId::MonoAsStereo => {
+                "Width cannot create a real stereo image; needs a mix (or a stem with real width)"
+            }
+            HintId::HarshHighMids => {
+                "De-harsh: switch on around 3–4 kHz; or Tone: Bell cut in 2–5 kHz"
+            }
+            HintId::MetallicResonance => {
+                "Tone: narrow Bell cut (Q 6–8) at the resonance, or De-harsh narrow at it"
+            }
+            HintId::SmearedTransients => "Punch: more attack; Glue: slower attack or less ratio",
+            HintId::TooBright => "Tone: High Shelf down, or Tilt towards dark",
+            HintId::TooDull => "Tone: High Shelf up, or Tilt towards bright",
+            HintId::Muddy => "Tone: Bell cut around 250–400 Hz (Q about 1)",
+        }
+    }
+}
+
+/// One rule's result: how serious, and the figures that decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Finding {
+    /// Severity reached.
+    pub severity: Severity,
+    /// The measured figure (unit depends on the hint; see [`message`]).
+    pub value: f32,
+    /// What the figure was compared with: the role's reference or the
+    /// target (same unit as `value`).
+    pub reference: f32,
+    /// A frequency the hint is about (resonance), Hz; 0 when none.
+    pub frequency_hz: f32,
+}
+
+/// The one-line message of a hint, quoting the evidence.
+pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
+    let v = finding.value;
+    let r = finding.reference;
+    let role_name = role.display_name().to_lowercase();
+    match hint {
+        HintId::Silent => "no signal above −70 LUFS: nothing to measure".to_string(),
+        HintId::LoudnessOffTarget => format!(
+            "integrated loudness {v:.1} LUFS is {:.1} LU {} the {r:.1} LUFS target",
+            (v - r).abs(),
+            if v > r { "above" } else { "below" }
+        ),
+        HintId::TruePeakOver => {
+            format!("true peak reaches {v:+.1} dBTP, above the {r:+.1} dBTP ceiling")
+        }
+        HintId::Clipping => format!(
+            "{v:.0} clipped run{} (3 or more samples at full scale)",
+            if v == 1.0 { "" } else { "s" }
+        ),
+        HintId::DcOffset => {
+            format!("DC offset of {v:.1} dBFS (mean of the waveform), above {r:.0} dBFS")
+        }
+        HintId::OverCompressed => format!(
+            "peak-to-short-term-loudness ratio (PSR) is {v:.1} dB, below {r:.0} dB: little \
+             micro-dynamics left"
+        ),
+        HintId::LoudnessJumps => format!(
+            "short-term loudness jumps by {v:.1} LU between steady sections (more than {r:.0} LU)"
+        ),
+        HintId::UnstableLowEnd => format!(
+            "the low end (below 250 Hz) varies by {v:.1} dB from second to second against the \
+             rest (steady is under {r:.0} dB)"
+        ),
+        HintId::WideLowEnd => format!(
+            "below 150 Hz the channels correlate at {v:+.2}, under {r:+.2}: the bass is wide"
+        ),
+        HintId::PoorMonoCompatibility => format!(
+            "phase correlation {v:+.2} (below {r:+.1}): the mono fold-down loses level"
+        ),
+        HintId::PhaseInverted => format!(
+            "low band correlates at {v:+.2}: one channel's polarity is inverted"
+        ),
+        HintId::MonoAsStereo => format!(
+            "side signal is {:.0} dB below the mid: both channels carry the same signal",
+            -v
+        ),
+        HintId::HarshHighMids => format!(
+            "2–5 kHz sits {:.1} dB above the {role_name} reference",
+            v - r
+        ),
+        HintId::MetallicResonance => format!(
+            "a narrow peak at {:.0} Hz stands {v:.1} dB above its neighbourhood and stays",
+            finding.frequency_hz
+        ),
+        HintId::SmearedTransients => format!(
+            "crest factor {v:.1} dB (peak over RMS), below the {r:.0} dB a {role_name} stem \
+             should keep"
+        ),
+        HintId::TooBright => format!(
+            "5–20 kHz sits {:.1} dB above the {role_name} reference",
+            v - r
+        ),
+        HintId::TooDull => format!(
+            "5–20 kHz sits {:.1} dB below the {role_name} reference",
+            r - v
+        ),
+        HintId::Muddy => format!(
+            "250–500 Hz sits {:.1} dB above the {role_name} reference",
+            v - r
+        ),
+    }
+}
+
+/// A set of hints, as bits by [`HintId::index`]: no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HintSet(pub u32);
+
+impl HintSet {
+    /// Adds a hint.
+    pub fn insert(&mut self, hint: HintId) {
+        self.0 |= 1 << hint.index();
+    }
+
+    /// Whether the hint is in the set.
+    pub fn contains(self, hint: HintId) -> bool {
+        self.0 & (1 << hint.index()) != 0
+    }
+
+    /// The hints in the set, in [`HintId::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = HintId> {
+        HintId::ALL.into_iter().filter(move |h| self.contains(*h))
+    }
+
+    /// Number of hints in the set.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_stable_and_indexed() {
+        for (index, hint) in HintId::ALL.into_iter().enumerate() {
+            assert_eq!(hint.index(), index);
+            assert_eq!(HintId::parse(hint.id()), Some(hint));
+        }
+        let mut ids: Vec<&str> = HintId::ALL.iter().map(|h| h.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), HINT_COUNT);
+        for code in 0..4 {
+            assert_eq!(Severity::from_code(code).code(), code);
+        }
+    }
+}
