@@ -31,6 +31,8 @@ use crate::dsp::width::{Width, WidthParams};
 use crate::meter::loudness::LoudnessMeter;
 use crate::meter::Analyzer;
 use crate::role::StemRole;
+use crate::triage::live::LiveTriage;
+use crate::triage::rules::TriageContext;
 
 /// Time a trim takes to reach a new value, in seconds.
 pub const TRIM_RAMP_SECONDS: f32 = 0.020;
@@ -435,6 +437,11 @@ pub struct Engine {
     dry: Vec<Vec<f32>>,
     /// Meters on the output.
     analyzer: Analyzer,
+    /// Live triage of the output, fed one second of meter features at a
+    /// time.
+    triage: LiveTriage,
+    /// Seconds of features the triage has read from the analyzer.
+    triage_seconds_read: u64,
     /// The processing modules before the output trim.
     chain: Chain,
     /// The limiter, after the output trim.
@@ -472,6 +479,8 @@ impl Engine {
             settle_on_next_block: true,
             dry: Vec::new(),
             analyzer: Analyzer::new(48_000.0, 2, ANALYZER_HISTORY_SECONDS),
+            triage: LiveTriage::default(),
+            triage_seconds_read: 0,
             chain: Chain::new(48_000.0, 1, 2),
             limiter: ModuleSlot::new(Limiter::new(48_000.0, 1, 2), 48_000.0, 1, 2),
             dry_delay: Vec::new(),
@@ -546,6 +555,8 @@ impl Engine {
         }
         self.loudness_match.reset();
         self.analyzer.reset();
+        self.triage.reset();
+        self.triage_seconds_read = 0;
         self.settle_on_next_block = true;
     }
 
@@ -663,6 +674,48 @@ impl Engine {
             *view = channel;
         }
         self.analyzer.process(&output[..used]);
+        self.update_triage();
+    }
+
+    /// Feeds the live triage every second of features the analyzer finished
+    /// since the last call (one evaluation per second of audio; no
+    /// allocation).
+    fn update_triage(&mut self) {
+        if self.triage_seconds_read == self.analyzer.seconds_done() {
+            return;
+        }
+        let context = self.triage_context();
+        while self.triage_seconds_read < self.analyzer.seconds_done() {
+            if let Some(second) = self.analyzer.second(self.triage_seconds_read) {
+                let second = *second;
+                self.triage.push(&second, &context);
+            }
+            self.triage_seconds_read += 1;
+        }
+    }
+
+    /// What the triage judges against: the role, the delivery target (its
+    /// ceiling, or the limiter's own for a custom target) and the
+    /// integrated loudness measured so far.
+    pub fn triage_context(&self) -> TriageContext {
+        let settings = &self.settings;
+        TriageContext {
+            role: settings.role,
+            target_lufs: settings.target_lufs(),
+            ceiling_dbtp: settings.effective_limiter().ceiling_dbtp,
+            integrated_lufs: self
+                .analyzer
+                .readings()
+                .loudness
+                .integrated_lufs
+                .map(|lufs| lufs as f32),
+            stereo: self.channels == 2,
+        }
+    }
+
+    /// The live triage of the output.
+    pub fn triage(&self) -> &LiveTriage {
+        &self.triage
     }
 
     /// The meters on the output.

@@ -18,9 +18,9 @@ pub mod meter;
 pub mod params;
 pub mod role;
 pub mod shared;
-pub mod triage;
 #[cfg(test)]
 mod test_support;
+pub mod triage;
 
 use engine::Engine;
 use params::StemMasterParams;
@@ -39,6 +39,8 @@ pub struct StemMaster {
     published_hops: u64,
     /// History points already copied to the editor's ring.
     published_history_points: u64,
+    /// Seconds of live triage already published to the editor.
+    published_triage_seconds: u64,
 }
 
 impl Default for StemMaster {
@@ -51,6 +53,7 @@ impl Default for StemMaster {
             reported_latency_samples: 0,
             published_hops: 0,
             published_history_points: 0,
+            published_triage_seconds: 0,
         }
     }
 }
@@ -131,7 +134,9 @@ impl Plugin for StemMaster {
         self.engine.reset();
         self.published_hops = 0;
         self.published_history_points = 0;
+        self.published_triage_seconds = 0;
         self.shared.history.clear();
+        self.shared.triage.clear();
     }
 
     fn process(
@@ -213,6 +218,12 @@ impl StemMaster {
             }
         }
         self.published_history_points = history.pushed();
+        let triage = self.engine.triage();
+        if triage.seconds() != self.published_triage_seconds {
+            self.published_triage_seconds = triage.seconds();
+            let verdict = triage.verdict(&self.engine.triage_context());
+            self.shared.triage.store(triage, &verdict);
+        }
     }
 }
 

@@ -264,3 +264,112 @@ fn bad_input_fails_with_one_line_and_status_2() {
         assert!(output.stdout.is_empty());
     }
 }
+
+/// One hint of a JSON report: id, severity, message, fix, ranges.
+type Hint = (String, String, String, String, Vec<(f64, f64)>);
+
+/// The hints of a JSON report.
+fn hints(report: &Value) -> Vec<Hint> {
+    report["hints"]
+        .as_array()
+        .expect("hints is an array")
+        .iter()
+        .map(|hint| {
+            let text = |key: &str| {
+                hint[key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{key}"))
+                    .to_string()
+            };
+            let ranges = hint["ranges_s"]
+                .as_array()
+                .expect("ranges_s")
+                .iter()
+                .map(|r| (r[0].as_f64().unwrap(), r[1].as_f64().unwrap()))
+                .collect();
+            (
+                text("id"),
+                text("severity"),
+                text("message"),
+                text("fix"),
+                ranges,
+            )
+        })
+        .collect()
+}
+
+/// `--json` carries the hints (id, severity, message with the evidence,
+/// fix, time ranges) and the verdict; `--role` and `--target` change what
+/// the audio is judged against.
+#[test]
+fn json_lists_hints_and_verdict() {
+    let dir = scratch("triage");
+    // One channel inverted: a structural problem for any role.
+    let inverted = dir.join("inverted.wav");
+    let tone = sine(-20.0, 10.0, 48_000);
+    let negative: Vec<f32> = tone.iter().map(|x| -x).collect();
+    write_wav(&inverted, &[tone.clone(), negative], 48_000);
+    let report = analyze_json(&inverted, &[]);
+    let found = hints(&report);
+    let (_, severity, message, fix, ranges) = found
+        .iter()
+        .find(|h| h.0 == "phase-inverted")
+        .expect("phase-inverted raised");
+    assert_eq!(severity, "problem");
+    assert!(message.contains("-1.00"), "evidence in: {message}");
+    assert!(fix.contains("needs a mix"), "{fix}");
+    assert_eq!(ranges.len(), 1);
+    assert!(ranges[0].0 <= 3.0 && ranges[0].1 >= 9.0, "{ranges:?}");
+    assert_eq!(report["verdict"]["service"], "full-mix");
+    assert!(number(&report, "/verdict/confidence") > 0.5);
+    assert!(report["verdict"]["because"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("phase-inverted")));
+    assert_eq!(report["role"], "full-mix");
+    assert_eq!(report["target"]["name"], "spotify");
+
+    // The same in-phase tone at −23 LUFS: 9 LU under Spotify's −14 (warn),
+    // on target for EBU R128's −23.
+    let quiet = dir.join("quiet.wav");
+    let tone = sine(-23.0, 10.0, 48_000);
+    write_wav(&quiet, &[tone.clone(), tone], 48_000);
+    let severity_of = |report: &Value, id: &str| {
+        hints(report)
+            .into_iter()
+            .find(|h| h.0 == id)
+            .map(|h| h.1)
+            .unwrap_or_else(|| "none".into())
+    };
+    let spotify = analyze_json(&quiet, &[]);
+    assert_eq!(severity_of(&spotify, "loudness-off-target"), "warn");
+    let ebu = analyze_json(&quiet, &["--target", "ebu"]);
+    assert_eq!(severity_of(&ebu, "loudness-off-target"), "none");
+    assert_eq!(ebu["target"]["lufs"], -23.0);
+    let custom = analyze_json(&quiet, &["--target", "-20"]);
+    assert_eq!(severity_of(&custom, "loudness-off-target"), "info");
+    // Identical channels: a fault for a full mix, normal for a vocal stem.
+    assert_eq!(severity_of(&spotify, "mono-as-stereo"), "warn");
+    let vocal = analyze_json(&quiet, &["--role", "vocals"]);
+    assert_eq!(vocal["role"], "vocals");
+    assert_eq!(severity_of(&vocal, "mono-as-stereo"), "none");
+    assert_eq!(severity_of(&vocal, "loudness-off-target"), "none");
+
+    // The table shows the verdict and each hint with its fix.
+    let output = stem_master(&["analyze", inverted.to_str().unwrap()]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    for needle in ["verdict", "full mix", "phase-inverted", "fix:"] {
+        assert!(text.contains(needle), "{needle} in:\n{text}");
+    }
+
+    for (flag, value) in [
+        ("--target", "tidal"),
+        ("--target", "+3"),
+        ("--role", "guitar"),
+    ] {
+        let output = stem_master(&["analyze", quiet.to_str().unwrap(), flag, value]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

@@ -297,3 +297,44 @@ fn meters_reach_the_shared_state_and_reset_on_request() {
         "after reset: {integrated}"
     );
 }
+
+/// The live triage runs inside `process()` (here under `assert_no_alloc`)
+/// and reaches the editor's shared state: a tone with one channel inverted
+/// raises `phase-inverted` within 5 s and makes the verdict a full mix;
+/// once the channels agree again the hint clears within 10 s.
+#[test]
+fn live_triage_reaches_the_shared_state() {
+    use stem_master::triage::verdict::Service;
+    use stem_master::triage::{HintId, Severity};
+    let mut plugin = StemMaster::default();
+    let mut host = TestHost::new(48_000.0);
+    activate(&mut plugin, &mut host, 48_000.0, 512);
+    let tone = |seconds: usize, sign: f32| -> Vec<Vec<f32>> {
+        let left: Vec<f32> = (0..48_000 * seconds)
+            .map(|n| 0.1 * (std::f32::consts::TAU * 440.0 * n as f32 / 48_000.0).sin())
+            .collect();
+        let right = left.iter().map(|x| sign * x).collect();
+        vec![left, right]
+    };
+    process(&mut plugin, &mut host, &mut tone(5, -1.0), 512);
+    let shared = plugin.shared().clone();
+    assert_eq!(
+        shared
+            .triage
+            .seconds
+            .load(std::sync::atomic::Ordering::Relaxed),
+        5
+    );
+    let finding = shared.triage.finding(HintId::PhaseInverted);
+    assert_eq!(finding.severity, Severity::Problem);
+    assert!(finding.value <= -0.99, "correlation {}", finding.value);
+    let verdict = shared.triage.verdict();
+    assert_eq!(verdict.service, Service::FullMix);
+    assert!(verdict.because.contains(HintId::PhaseInverted));
+
+    process(&mut plugin, &mut host, &mut tone(10, 1.0), 512);
+    assert_eq!(
+        shared.triage.finding(HintId::PhaseInverted).severity,
+        Severity::None
+    );
+}

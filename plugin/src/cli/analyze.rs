@@ -6,9 +6,13 @@ use std::path::PathBuf;
 use super::json::Json;
 use super::wav::WavSource;
 use super::Failure;
+use crate::meter::features::SecondFeatures;
 use crate::meter::history::HISTORY_POINTS_PER_SECOND;
 use crate::meter::stereo::StereoSummary;
 use crate::meter::{Analyzer, AnalyzerReadings};
+use crate::role::StemRole;
+use crate::triage::report::{triage, TriageReport};
+use crate::triage::rules::TriageContext;
 
 /// Frames read per block.
 const BLOCK_FRAMES: usize = 8192;
@@ -23,6 +27,21 @@ pub struct AnalyzeOptions {
     pub json: bool,
     /// Include momentary and short-term loudness every 100 ms.
     pub timeline: bool,
+    /// What the file is.
+    pub role: StemRole,
+    /// Where it is going.
+    pub target: Target,
+}
+
+/// A delivery target for the triage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Its name as given (a platform id, or "N LUFS").
+    pub name: String,
+    /// Integrated loudness it asks for, LUFS.
+    pub lufs: f32,
+    /// Highest true peak it allows, dBTP.
+    pub ceiling_dbtp: f32,
 }
 
 /// What an analysis found.
@@ -35,6 +54,12 @@ struct Report {
     stereo: Option<StereoSummary>,
     /// (momentary, short-term) LUFS every 100 ms, when asked for.
     timeline: Option<Vec<(f32, f32)>>,
+    /// Role the file was judged as.
+    role: StemRole,
+    /// Target it was judged against.
+    target: Target,
+    /// Hints and verdict.
+    triage: TriageReport,
 }
 
 /// Runs the analysis and prints it to `out`.
@@ -64,6 +89,9 @@ fn measure(options: &AnalyzeOptions) -> Result<Report, Failure> {
     let mut analyzer = Analyzer::new(rate as f32, channels, history_seconds);
     let mut planar = vec![vec![0.0f32; BLOCK_FRAMES]; channels];
     let mut frames_read = 0u64;
+    // One record per second of audio: 2 hours take 7200 of them (about
+    // 1 MB).
+    let mut seconds: Vec<SecondFeatures> = Vec::new();
     loop {
         let frames = source
             .read_block(&mut planar)
@@ -74,6 +102,12 @@ fn measure(options: &AnalyzeOptions) -> Result<Report, Failure> {
         frames_read += frames as u64;
         let slices: Vec<&[f32]> = planar.iter().map(|c| &c[..frames]).collect();
         analyzer.process(&slices);
+        // A block is shorter than the seconds the analyzer keeps.
+        while (seconds.len() as u64) < analyzer.seconds_done() {
+            if let Some(second) = analyzer.second(seconds.len() as u64) {
+                seconds.push(*second);
+            }
+        }
     }
     let timeline = options.timeline.then(|| {
         analyzer
@@ -82,14 +116,26 @@ fn measure(options: &AnalyzeOptions) -> Result<Report, Failure> {
             .map(|p| (p.momentary_lufs, p.short_term_lufs))
             .collect()
     });
+    let readings = analyzer.readings();
+    let duration_s = frames_read as f64 / f64::from(rate);
+    let context = TriageContext {
+        role: options.role,
+        target_lufs: options.target.lufs,
+        ceiling_dbtp: options.target.ceiling_dbtp,
+        integrated_lufs: readings.loudness.integrated_lufs.map(|x| x as f32),
+        stereo: channels == 2,
+    };
     Ok(Report {
         file: options.input.display().to_string(),
         sample_rate_hz: rate,
         channels,
-        duration_s: frames_read as f64 / f64::from(rate),
-        readings: analyzer.readings(),
+        duration_s,
+        readings,
         stereo: analyzer.stereo().map(|s| s.summary()),
         timeline,
+        role: options.role,
+        target: options.target.clone(),
+        triage: triage(&seconds, &context, duration_s),
     })
 }
 
@@ -138,6 +184,74 @@ fn to_json(report: &Report) -> Json {
             ]),
         ),
     ];
+    pairs.push((
+        "role".to_string(),
+        Json::String(report.role.id().to_string()),
+    ));
+    pairs.push((
+        "target".to_string(),
+        Json::object([
+            ("name", Json::String(report.target.name.clone())),
+            ("lufs", Json::number(Some(f64::from(report.target.lufs)))),
+            (
+                "ceiling_dbtp",
+                Json::number(Some(f64::from(report.target.ceiling_dbtp))),
+            ),
+        ]),
+    ));
+    pairs.push((
+        "hints".to_string(),
+        Json::Array(
+            report
+                .triage
+                .hints
+                .iter()
+                .map(|hint| {
+                    Json::object([
+                        ("id", Json::String(hint.hint.id().to_string())),
+                        ("severity", Json::String(hint.severity.id().to_string())),
+                        ("message", Json::String(hint.message.clone())),
+                        ("fix", Json::String(hint.fix.to_string())),
+                        (
+                            "ranges_s",
+                            Json::Array(
+                                hint.ranges_s
+                                    .iter()
+                                    .map(|&(start, end)| {
+                                        Json::Array(vec![
+                                            Json::number(Some(start)),
+                                            Json::number(Some(end)),
+                                        ])
+                                    })
+                                    .collect(),
+                            ),
+                        ),
+                    ])
+                })
+                .collect(),
+        ),
+    ));
+    let verdict = &report.triage.verdict;
+    pairs.push((
+        "verdict".to_string(),
+        Json::object([
+            ("service", Json::String(verdict.service.id().to_string())),
+            (
+                "confidence",
+                Json::number(Some(f64::from(verdict.confidence))),
+            ),
+            (
+                "because",
+                Json::Array(
+                    verdict
+                        .because
+                        .iter()
+                        .map(|hint| Json::String(hint.id().to_string()))
+                        .collect(),
+                ),
+            ),
+        ]),
+    ));
     if let Some(timeline) = &report.timeline {
         let series = |pick: fn(&(f32, f32)) -> f32| {
             Json::Array(
@@ -208,6 +322,44 @@ fn to_table(report: &Report) -> String {
     let mut text = String::new();
     for (name, value) in rows {
         text.push_str(&format!("{name:<16}{value}\n"));
+    }
+    let verdict = &report.triage.verdict;
+    let because: Vec<&str> = verdict.because.iter().map(|h| h.id()).collect();
+    text.push_str(&format!(
+        "\nverdict         {} ({:.0} % confidence{}{})\n",
+        verdict.service.display_name().to_lowercase(),
+        100.0 * verdict.confidence,
+        if because.is_empty() {
+            ""
+        } else {
+            "; because: "
+        },
+        because.join(", ")
+    ));
+    text.push_str(&format!(
+        "judged as       {}, target {} ({:.1} LUFS, {:.1} dBTP)\n",
+        report.role.id(),
+        report.target.name,
+        report.target.lufs,
+        report.target.ceiling_dbtp
+    ));
+    if report.triage.hints.is_empty() {
+        text.push_str("hints           none\n");
+    }
+    for hint in &report.triage.hints {
+        let ranges: Vec<String> = hint
+            .ranges_s
+            .iter()
+            .map(|(start, end)| format!("{start:.0}–{end:.0} s"))
+            .collect();
+        text.push_str(&format!(
+            "{:<8}{}: {}\n        at {}\n        fix: {}\n",
+            hint.severity.id(),
+            hint.hint.id(),
+            hint.message,
+            ranges.join(", "),
+            hint.fix
+        ));
     }
     if let Some(timeline) = &report.timeline {
         text.push_str("\n    time  momentary  short-term (LUFS, every second)\n");

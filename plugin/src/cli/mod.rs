@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::delivery::DeliveryTarget;
 use crate::params::{self, ParamKind, StemMasterParams};
 use crate::role::StemRole;
 
@@ -27,7 +28,7 @@ pub const HELP: &str = "\
 stem-master — Stem Master's processing engine, offline, on WAV files
 
 USAGE:
-    stem-master analyze IN.wav [--json] [--timeline]
+    stem-master analyze IN.wav [--json] [--timeline] [--role ROLE] [--target TARGET]
     stem-master render IN.wav -o OUT.wav [OPTIONS]
     stem-master params
     stem-master --help | --version
@@ -36,7 +37,11 @@ COMMANDS:
     analyze   Measure IN.wav: loudness (EBU R128 / ITU-R BS.1770-5: integrated,
               max momentary and short-term, loudness range), true peak,
               sample peak, PLR, and stereo figures (correlation, low-band
-              correlation, balance, side-to-mid ratio, mono fold-down loss).
+              correlation, balance, side-to-mid ratio, mono fold-down loss);
+              then triage it: the problems found (hints, with evidence, the
+              control that fixes each and where in the file it held) and
+              the verdict: stereo mastering, stem mastering or full mix
+              (docs/triage.md).
     render    Process IN.wav exactly as the plugin would and write OUT.wav.
     params    List every parameter ID with its range, unit and default.
 
@@ -46,6 +51,14 @@ ANALYZE OPTIONS:
                            figures of a mono file) are null.
     --timeline             Add momentary and short-term loudness every 100 ms
                            (JSON: \"timeline\"; table: one line per second).
+    --role ROLE            What the file is: drums, bass, vocals,
+                           backing-vocals, music, effects or full-mix
+                           (default full-mix); the triage judges it by what
+                           that role should sound like.
+    --target TARGET        Delivery target the triage checks loudness and true
+                           peak against: spotify, apple, youtube, amazon,
+                           deezer, aes, ebu, or a loudness in LUFS (ceiling
+                           −1 dBTP). Default spotify (−14 LUFS, −1 dBTP).
 
 RENDER OPTIONS:
     -o, --output PATH      Where to write (required). Written to a hidden
@@ -216,13 +229,7 @@ impl RenderOptions {
             match arg.as_str() {
                 "-h" | "--help" => help = true,
                 "-o" | "--output" => output = Some(PathBuf::from(value(arg)?)),
-                "--role" => {
-                    let text = value(arg)?;
-                    role = Some(StemRole::parse(&text).ok_or_else(|| {
-                        let ids: Vec<&str> = StemRole::ALL.iter().map(|r| r.id()).collect();
-                        Failure::usage(format!("unknown role '{text}' (one of {})", ids.join(", ")))
-                    })?);
-                }
+                "--role" => role = Some(parse_role(&value(arg)?)?),
                 "--set" => {
                     let assignment = value(arg)?;
                     let (id, text) = assignment.split_once('=').ok_or_else(|| {
@@ -315,16 +322,72 @@ fn take_input(input: &mut Option<PathBuf>, command: &str, arg: &str) -> Result<(
     Ok(())
 }
 
+/// A stem role by name, or a usage error listing the names.
+fn parse_role(text: &str) -> Result<StemRole, Failure> {
+    StemRole::parse(text).ok_or_else(|| {
+        let ids: Vec<&str> = StemRole::ALL.iter().map(|r| r.id()).collect();
+        Failure::usage(format!("unknown role '{text}' (one of {})", ids.join(", ")))
+    })
+}
+
+/// A delivery target by name, or a loudness in LUFS (−40 to 0) for a
+/// custom target with a −1 dBTP ceiling.
+fn parse_target(text: &str) -> Result<analyze::Target, Failure> {
+    if let Some(target) = DeliveryTarget::parse(text).filter(|t| *t != DeliveryTarget::Custom) {
+        return Ok(analyze::Target {
+            name: target.id().to_string(),
+            lufs: target.loudness_lufs(0.0),
+            ceiling_dbtp: target.ceiling_dbtp().unwrap_or(CUSTOM_TARGET_CEILING_DBTP),
+        });
+    }
+    let number = text
+        .trim()
+        .trim_end_matches("LUFS")
+        .trim_end_matches("lufs")
+        .trim();
+    match number.parse::<f32>() {
+        Ok(lufs) if (-40.0..=0.0).contains(&lufs) => Ok(analyze::Target {
+            name: format!("{lufs} LUFS"),
+            lufs,
+            ceiling_dbtp: CUSTOM_TARGET_CEILING_DBTP,
+        }),
+        _ => {
+            let ids: Vec<&str> = DeliveryTarget::ALL
+                .iter()
+                .filter(|t| **t != DeliveryTarget::Custom)
+                .map(|t| t.id())
+                .collect();
+            Err(Failure::usage(format!(
+                "unknown target '{text}' (one of {}, or a loudness from -40 to 0 LUFS)",
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// True-peak ceiling of a target given as a number, dBTP.
+const CUSTOM_TARGET_CEILING_DBTP: f32 = -1.0;
+
 /// Parses `analyze`'s arguments; `None` means `--help`.
 fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Failure> {
     let mut input = None;
     let mut json = false;
     let mut timeline = false;
-    for arg in args {
+    let mut role = StemRole::FullMix;
+    let mut target = parse_target("spotify")?;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let mut value = |name: &str| {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| Failure::usage(format!("{name} needs a value")))
+        };
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--json" => json = true,
             "--timeline" => timeline = true,
+            "--role" => role = parse_role(&value(arg)?)?,
+            "--target" => target = parse_target(&value(arg)?)?,
             other => take_input(&mut input, "analyze", other)?,
         }
     }
@@ -333,6 +396,8 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
         input,
         json,
         timeline,
+        role,
+        target,
     }))
 }
 

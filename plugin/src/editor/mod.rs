@@ -17,6 +17,7 @@ use nice_plug_egui::widgets::generic_ui::{self, GenericSlider};
 
 mod loudness_panel;
 mod meter_bar;
+mod triage_panel;
 
 use meter_bar::{PeakBallistics, PEAK_METER_FLOOR_DB};
 
@@ -149,6 +150,8 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
             meter_bar::show(ui, "Out", self.output_meter.displayed_db());
             ui.separator();
             loudness_panel::show(ui, &self.shared);
+            ui.separator();
+            triage_panel::show(ui, &self.shared, self.params.role.value());
             ui.separator();
             ui.horizontal(|ui| {
                 for (name, held) in GAIN_REDUCTION_NAMES

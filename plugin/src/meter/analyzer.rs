@@ -155,8 +155,9 @@ impl Analyzer {
             let chunk = &chunk[..used];
             let mut chunk_peak = 0.0f32;
             for (index, channel) in chunk.iter().enumerate() {
-                chunk_peak = chunk_peak.max(sample_peak(channel));
-                self.sample_sums.add_raw(index, channel);
+                let peak = sample_peak(channel);
+                chunk_peak = chunk_peak.max(peak);
+                self.sample_sums.add(index, channel, peak);
             }
             self.sample_peak_max = self.sample_peak_max.max(chunk_peak);
             self.current_second.sample_peak = self.current_second.sample_peak.max(chunk_peak);
@@ -209,7 +210,12 @@ impl Analyzer {
         (second.band_power, second.spectrum_frames) = self.spectrum.take_interval_bands();
         if let Some(stereo) = &self.stereo {
             let sums = stereo.moment_sums();
-            for ((out, now), before) in second.stereo_moments.iter_mut().zip(sums).zip(self.stereo_mark) {
+            for ((out, now), before) in second
+                .stereo_moments
+                .iter_mut()
+                .zip(sums)
+                .zip(self.stereo_mark)
+            {
                 *out = (now - before).max(0.0);
             }
             // Cross terms may be negative.

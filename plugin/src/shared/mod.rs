@@ -3,7 +3,7 @@
 //! and an atomic ring for the loudness history. No side ever waits.
 
 use atomic_float::AtomicF32;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 
 mod history_ring;
 mod triple_buffer;
@@ -12,6 +12,9 @@ pub use history_ring::HistoryRing;
 pub use triple_buffer::TripleBuffer;
 
 use crate::meter::AnalyzerReadings;
+use crate::triage::live::LiveTriage;
+use crate::triage::verdict::{Service, Verdict};
+use crate::triage::{Finding, HintId, HintSet, Severity, HINT_COUNT};
 
 /// Loudness history the editor can show, seconds (20 minutes).
 pub const HISTORY_SECONDS: usize = 20 * 60;
@@ -114,6 +117,92 @@ impl MeterValues {
     }
 }
 
+/// The live triage as the editor sees it: per hint its shown severity and
+/// the figures behind its message, and the verdict. Written once a second
+/// by the audio thread; every value is its own atomic, so a reader may mix
+/// figures from two consecutive seconds, never a torn number.
+#[derive(Debug)]
+pub struct TriageValues {
+    /// Shown severity per hint ([`Severity::code`]), by [`HintId::index`].
+    pub severity: [AtomicU8; HINT_COUNT],
+    /// The measured figure per hint (unit depends on the hint).
+    pub value: [AtomicF32; HINT_COUNT],
+    /// What the figure is compared with (same unit).
+    pub reference: [AtomicF32; HINT_COUNT],
+    /// The frequency a hint is about, Hz (0 when none).
+    pub frequency_hz: [AtomicF32; HINT_COUNT],
+    /// The verdict's service ([`Service::code`]).
+    pub service: AtomicU8,
+    /// The verdict's confidence, 0..=1.
+    pub confidence: AtomicF32,
+    /// The hints that decided the verdict ([`HintSet`] bits).
+    pub because: AtomicU32,
+    /// Seconds of audio the triage has judged since the last reset.
+    pub seconds: AtomicU32,
+}
+
+impl Default for TriageValues {
+    fn default() -> Self {
+        Self {
+            severity: std::array::from_fn(|_| AtomicU8::new(0)),
+            value: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            reference: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            frequency_hz: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            service: AtomicU8::new(0),
+            confidence: AtomicF32::new(0.0),
+            because: AtomicU32::new(0),
+            seconds: AtomicU32::new(0),
+        }
+    }
+}
+
+impl TriageValues {
+    /// Publishes the live triage and its verdict (audio thread).
+    pub fn store(&self, triage: &LiveTriage, verdict: &Verdict) {
+        for hint in HintId::ALL {
+            let i = hint.index();
+            let finding = triage.finding(hint);
+            self.severity[i].store(finding.severity.code(), Ordering::Relaxed);
+            self.value[i].store(finding.value, Ordering::Relaxed);
+            self.reference[i].store(finding.reference, Ordering::Relaxed);
+            self.frequency_hz[i].store(finding.frequency_hz, Ordering::Relaxed);
+        }
+        self.service
+            .store(verdict.service.code(), Ordering::Relaxed);
+        self.confidence.store(verdict.confidence, Ordering::Relaxed);
+        self.because.store(verdict.because.0, Ordering::Relaxed);
+        self.seconds.store(
+            triage.seconds().min(u64::from(u32::MAX)) as u32,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The published finding of a hint.
+    pub fn finding(&self, hint: HintId) -> Finding {
+        let i = hint.index();
+        Finding {
+            severity: Severity::from_code(self.severity[i].load(Ordering::Relaxed)),
+            value: self.value[i].load(Ordering::Relaxed),
+            reference: self.reference[i].load(Ordering::Relaxed),
+            frequency_hz: self.frequency_hz[i].load(Ordering::Relaxed),
+        }
+    }
+
+    /// The published verdict.
+    pub fn verdict(&self) -> Verdict {
+        Verdict {
+            service: Service::from_code(self.service.load(Ordering::Relaxed)),
+            confidence: self.confidence.load(Ordering::Relaxed),
+            because: HintSet(self.because.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Clears everything (no audio judged yet).
+    pub fn clear(&self) {
+        self.store(&LiveTriage::default(), &Verdict::default());
+    }
+}
+
 /// Values the audio thread publishes for the editor, and requests the
 /// editor makes of the audio thread.
 pub struct SharedState {
@@ -130,6 +219,8 @@ pub struct SharedState {
     pub output_peak: AtomicF32,
     /// Loudness, peak and correlation readings of the output.
     pub meters: MeterValues,
+    /// Live triage hints and verdict of the output.
+    pub triage: TriageValues,
     /// Live 1/6-octave spectrum of the output, dB (a full-scale sine reads
     /// 0 dB in its bin).
     pub spectrum_db: TripleBuffer<[f32; SPECTRUM_BINS]>,
@@ -157,6 +248,7 @@ impl Default for SharedState {
             input_peak: AtomicF32::new(0.0),
             output_peak: AtomicF32::new(0.0),
             meters: MeterValues::new(),
+            triage: TriageValues::default(),
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
             history: HistoryRing::new(HISTORY_SECONDS * 10),
             gain_reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),

@@ -98,7 +98,12 @@ fn midi_hz(note: f64) -> f64 {
 /// Roots of the chord progression (A minor, F, C, G), one chord per 2 s.
 const ROOTS: [f64; 4] = [45.0, 41.0, 48.0, 43.0];
 /// The chords' notes.
-const CHORDS: [[f64; 3]; 4] = [[57.0, 60.0, 64.0], [53.0, 57.0, 60.0], [55.0, 60.0, 64.0], [55.0, 59.0, 62.0]];
+const CHORDS: [[f64; 3]; 4] = [
+    [57.0, 60.0, 64.0],
+    [53.0, 57.0, 60.0],
+    [55.0, 60.0, 64.0],
+    [55.0, 59.0, 62.0],
+];
 
 /// Bass: the chord root on every beat, eight harmonics (1/n above the
 /// third falling as 1/n²), 5 ms attack, a gentle decay; `level_db(beat)`
@@ -124,7 +129,8 @@ fn bass_signal(seconds: f64, level_db: impl Fn(usize) -> f64, shift: f64) -> Vec
             let f0 = midi_hz(ROOTS[chord]);
             phase += TAU * f0 / FS;
             let t = (i % beat) as f64 / FS;
-            let envelope = (t / 0.005).min(1.0) * (0.7 + 0.3 * (-t / 0.1).exp())
+            let envelope = (t / 0.005).min(1.0)
+                * (0.7 + 0.3 * (-t / 0.1).exp())
                 * ((BEAT_S - t) / 0.01).min(1.0);
             let mut v = 0.0;
             for h in 1..=8 {
@@ -247,7 +253,11 @@ pub fn voice(seconds: f64) -> Vec<f64> {
         }
     }
     // Breath and sibilance: noise above 5 kHz following the phrases.
-    let mut breath = Noise(11).signal(n, 1.0).iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    let mut breath = Noise(11)
+        .signal(n, 1.0)
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect::<Vec<f64>>();
     filter(&mut breath, high_pass(5000.0, 0.7));
     for (i, o) in out.iter_mut().enumerate() {
         let in_phrase = (i as f64 / FS) % 4.0;
@@ -336,7 +346,11 @@ pub fn features(audio: &Audio, role: StemRole) -> (Vec<SecondFeatures>, TriageCo
         role,
         target_lufs: -14.0,
         ceiling_dbtp: -1.0,
-        integrated_lufs: analyzer.readings().loudness.integrated_lufs.map(|x| x as f32),
+        integrated_lufs: analyzer
+            .readings()
+            .loudness
+            .integrated_lufs
+            .map(|x| x as f32),
         stereo: audio.len() == 2,
     };
     (seconds, context)

@@ -53,10 +53,7 @@ fn map(audio: &Audio, f: impl Fn(f32) -> f32) -> Audio {
 }
 
 fn peak(audio: &Audio) -> f32 {
-    audio
-        .iter()
-        .flatten()
-        .fold(0.0f32, |m, &x| m.max(x.abs()))
+    audio.iter().flatten().fold(0.0f32, |m, &x| m.max(x.abs()))
 }
 
 /// The clean mix with the bass notes at `levels_db` (one level per second,
@@ -174,7 +171,10 @@ fn corpus() -> Vec<Case> {
         to_f32(m)
     };
     let drums_driven = |drive: f64| {
-        let d: Vec<f64> = drums(SECONDS, 3).iter().map(|x| (x * drive).tanh()).collect();
+        let d: Vec<f64> = drums(SECONDS, 3)
+            .iter()
+            .map(|x| (x * drive).tanh())
+            .collect();
         at_loudness(&centred(&d), -18.0)
     };
     let mono_mix = {
@@ -193,72 +193,292 @@ fn corpus() -> Vec<Case> {
 
     vec![
         // Clean references: the mix and each part as a stem.
-        case("clean mix", mix.clone(), FullMix, None, &[LoudnessOffTarget]),
-        case("clean drums", at_loudness(&centred(&drums(SECONDS, 3)), -18.0), Drums, None, &[]),
-        case("clean bass", at_loudness(&centred(&bass(SECONDS)), -18.0), Bass, None, &[]),
-        case("clean chords", at_loudness(&chords(SECONDS), -18.0), Music, None, &[]),
-        case("clean voice", at_loudness(&centred(&voice(SECONDS)), -18.0), Vocals, None, &[]),
-        case("clean backing voice", at_loudness(&centred(&voice(SECONDS)), -24.0), BackingVocals, None, &[]),
+        case(
+            "clean mix",
+            mix.clone(),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "clean drums",
+            at_loudness(&centred(&drums(SECONDS, 3)), -18.0),
+            Drums,
+            None,
+            &[],
+        ),
+        case(
+            "clean bass",
+            at_loudness(&centred(&bass(SECONDS)), -18.0),
+            Bass,
+            None,
+            &[],
+        ),
+        case(
+            "clean chords",
+            at_loudness(&chords(SECONDS), -18.0),
+            Music,
+            None,
+            &[],
+        ),
+        case(
+            "clean voice",
+            at_loudness(&centred(&voice(SECONDS)), -18.0),
+            Vocals,
+            None,
+            &[],
+        ),
+        case(
+            "clean backing voice",
+            at_loudness(&centred(&voice(SECONDS)), -24.0),
+            BackingVocals,
+            None,
+            &[],
+        ),
         // Silence.
         case("silence", vec![vec![0.0; n]; 2], FullMix, Some(Silent), &[]),
-        case("very quiet mix", loud(-50.0), FullMix, None, &[LoudnessOffTarget]),
+        case(
+            "very quiet mix",
+            loud(-50.0),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
         // Loudness against the target.
-        case("mix at -24 LUFS", loud(-24.0), FullMix, Some(LoudnessOffTarget), &[]),
+        case(
+            "mix at -24 LUFS",
+            loud(-24.0),
+            FullMix,
+            Some(LoudnessOffTarget),
+            &[],
+        ),
         case("mix at -14.5 LUFS", loud(-14.5), FullMix, None, &[]),
         // True peak.
-        case("mix at -12 LUFS", loud(-12.0), FullMix, Some(TruePeakOver), &[LoudnessOffTarget, Clipping]),
+        case(
+            "mix at -12 LUFS",
+            loud(-12.0),
+            FullMix,
+            Some(TruePeakOver),
+            &[LoudnessOffTarget, Clipping],
+        ),
         case("mix at -14.8 LUFS", loud(-14.8), FullMix, None, &[]),
         // Clipping.
-        case("clipped mix", map(&scaled(&mix, 4.0), |x| x.clamp(-1.0, 1.0)), FullMix, Some(Clipping), &[TruePeakOver, LoudnessOffTarget, OverCompressed]),
-        case("mix peaking at 0.998", scaled(&mix, 0.998 / peak(&mix)), FullMix, None, &[TruePeakOver, LoudnessOffTarget]),
+        case(
+            "clipped mix",
+            map(&scaled(&mix, 4.0), |x| x.clamp(-1.0, 1.0)),
+            FullMix,
+            Some(Clipping),
+            &[TruePeakOver, LoudnessOffTarget, OverCompressed],
+        ),
+        case(
+            "mix peaking at 0.998",
+            scaled(&mix, 0.998 / peak(&mix)),
+            FullMix,
+            None,
+            &[TruePeakOver, LoudnessOffTarget],
+        ),
         // DC.
-        case("mix with -46 dBFS DC", with_dc(0.005), FullMix, Some(DcOffset), &[LoudnessOffTarget]),
-        case("mix with -60 dBFS DC", with_dc(0.001), FullMix, None, &[LoudnessOffTarget]),
+        case(
+            "mix with -46 dBFS DC",
+            with_dc(0.005),
+            FullMix,
+            Some(DcOffset),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "mix with -60 dBFS DC",
+            with_dc(0.001),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
         // Dynamics.
-        case("crushed mix", crushed(12.0), FullMix, Some(OverCompressed), &[LoudnessOffTarget, TruePeakOver, DcOffset]),
-        case("lightly saturated mix", crushed(1.5), FullMix, None, &[LoudnessOffTarget, TruePeakOver]),
-        case("12 dB jump", jump(12.0), FullMix, Some(LoudnessJumps), &[LoudnessOffTarget]),
+        case(
+            "crushed mix",
+            crushed(12.0),
+            FullMix,
+            Some(OverCompressed),
+            &[LoudnessOffTarget, TruePeakOver, DcOffset],
+        ),
+        case(
+            "lightly saturated mix",
+            crushed(1.5),
+            FullMix,
+            None,
+            &[LoudnessOffTarget, TruePeakOver],
+        ),
+        case(
+            "12 dB jump",
+            jump(12.0),
+            FullMix,
+            Some(LoudnessJumps),
+            &[LoudnessOffTarget],
+        ),
         case("4 dB jump", jump(4.0), FullMix, None, &[LoudnessOffTarget]),
-        case("smeared drums", drums_driven(12.0), Drums, Some(SmearedTransients), &[]),
+        case(
+            "smeared drums",
+            drums_driven(12.0),
+            Drums,
+            Some(SmearedTransients),
+            &[],
+        ),
         case("lightly driven drums", drums_driven(0.6), Drums, None, &[]),
         // Low end.
-        case("unstable bass", mix_with_bass_levels(&[0.0, -12.0, 3.0, -10.0, 0.0, -14.0]), FullMix, Some(UnstableLowEnd), &[LoudnessOffTarget]),
-        case("steady bass", mix_with_bass_levels(&[0.0, -1.0, 0.5, -0.5]), FullMix, None, &[LoudnessOffTarget]),
-        case("unstable bass stem", at_loudness(&centred(&bass_with_levels(SECONDS, |b| [0.0, -10.0, 2.0, -9.0][(b / 2) % 4])), -18.0), Bass, Some(UnstableLowEnd), &[]),
-        case("wide bass", mix_with_bass_phase(120.0), FullMix, Some(WideLowEnd), &[LoudnessOffTarget]),
-        case("slightly wide bass", mix_with_bass_phase(25.0), FullMix, None, &[LoudnessOffTarget]),
+        case(
+            "unstable bass",
+            mix_with_bass_levels(&[0.0, -12.0, 3.0, -10.0, 0.0, -14.0]),
+            FullMix,
+            Some(UnstableLowEnd),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "steady bass",
+            mix_with_bass_levels(&[0.0, -1.0, 0.5, -0.5]),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "unstable bass stem",
+            at_loudness(
+                &centred(&bass_with_levels(SECONDS, |b| {
+                    [0.0, -10.0, 2.0, -9.0][(b / 2) % 4]
+                })),
+                -18.0,
+            ),
+            Bass,
+            Some(UnstableLowEnd),
+            &[],
+        ),
+        case(
+            "wide bass",
+            mix_with_bass_phase(120.0),
+            FullMix,
+            Some(WideLowEnd),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "slightly wide bass",
+            mix_with_bass_phase(25.0),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
         // Stereo.
-        case("anti-phase voice and chords", widened(-1.0), FullMix, Some(PoorMonoCompatibility), &[LoudnessOffTarget]),
-        case("voice and chords at 20 % in the right", widened(0.2), FullMix, None, &[LoudnessOffTarget]),
-        case("inverted right channel", inverted(0, -1.0), FullMix, Some(PhaseInverted), &[LoudnessOffTarget]),
-        case("right channel 5 samples late", inverted(5, 1.0), FullMix, None, &[LoudnessOffTarget]),
-        case("mono mix", mono_mix, FullMix, Some(MonoAsStereo), &[LoudnessOffTarget]),
-        case("mono vocal stem", at_loudness(&centred(&voice(SECONDS)), -18.0), Vocals, None, &[]),
+        case(
+            "anti-phase voice and chords",
+            widened(-1.0),
+            FullMix,
+            Some(PoorMonoCompatibility),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "voice and chords at 20 % in the right",
+            widened(0.2),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "inverted right channel",
+            inverted(0, -1.0),
+            FullMix,
+            Some(PhaseInverted),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "right channel 5 samples late",
+            inverted(5, 1.0),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "mono mix",
+            mono_mix,
+            FullMix,
+            Some(MonoAsStereo),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "mono vocal stem",
+            at_loudness(&centred(&voice(SECONDS)), -18.0),
+            Vocals,
+            None,
+            &[],
+        ),
         // Tone.
-        case("harsh mix", mix_through(design::peaking(3500.0, 9.0, 1.0, FS)), FullMix, Some(HarshHighMids), &[LoudnessOffTarget]),
-        case("slightly forward mix", mix_through(design::peaking(3500.0, 2.0, 1.0, FS)), FullMix, None, &[LoudnessOffTarget]),
-        case("resonant mix", resonant(0.02), FullMix, Some(MetallicResonance), &[LoudnessOffTarget]),
-        case("faint tone in the mix", resonant(0.0005), FullMix, None, &[LoudnessOffTarget]),
-        case("bright mix", mix_through(design::high_shelf(5000.0, 10.0, FS)), FullMix, Some(TooBright), &[LoudnessOffTarget]),
-        case("a touch brighter", mix_through(design::high_shelf(5000.0, 2.5, FS)), FullMix, None, &[LoudnessOffTarget]),
-        case("dull mix", mix_through(design::high_shelf(4000.0, -12.0, FS)), FullMix, Some(TooDull), &[LoudnessOffTarget]),
-        case("a touch darker", mix_through(design::high_shelf(4000.0, -3.0, FS)), FullMix, None, &[LoudnessOffTarget]),
-        case("muddy mix", mix_through(design::peaking(330.0, 9.0, 1.4, FS)), FullMix, Some(Muddy), &[LoudnessOffTarget]),
-        case("slightly warm mix", mix_through(design::peaking(350.0, 1.5, 1.0, FS)), FullMix, None, &[LoudnessOffTarget]),
+        case(
+            "harsh mix",
+            mix_through(design::peaking(3500.0, 9.0, 1.0, FS)),
+            FullMix,
+            Some(HarshHighMids),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "slightly forward mix",
+            mix_through(design::peaking(3500.0, 2.0, 1.0, FS)),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "resonant mix",
+            resonant(0.02),
+            FullMix,
+            Some(MetallicResonance),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "faint tone in the mix",
+            resonant(0.0005),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "bright mix",
+            mix_through(design::high_shelf(5000.0, 10.0, FS)),
+            FullMix,
+            Some(TooBright),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "a touch brighter",
+            mix_through(design::high_shelf(5000.0, 2.5, FS)),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "dull mix",
+            mix_through(design::high_shelf(4000.0, -12.0, FS)),
+            FullMix,
+            Some(TooDull),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "a touch darker",
+            mix_through(design::high_shelf(4000.0, -3.0, FS)),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "muddy mix",
+            mix_through(design::peaking(330.0, 9.0, 1.4, FS)),
+            FullMix,
+            Some(Muddy),
+            &[LoudnessOffTarget],
+        ),
+        case(
+            "slightly warm mix",
+            mix_through(design::peaking(350.0, 1.5, 1.0, FS)),
+            FullMix,
+            None,
+            &[LoudnessOffTarget],
+        ),
     ]
-}
-
-fn lowpass(hz: f64) -> BiquadCoefficients {
-    let w = std::f64::consts::TAU * hz / FS;
-    let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-    let a0 = 1.0 + alpha;
-    BiquadCoefficients {
-        b0: (1.0 - w.cos()) / 2.0 / a0,
-        b1: (1.0 - w.cos()) / a0,
-        b2: (1.0 - w.cos()) / 2.0 / a0,
-        a1: -2.0 * w.cos() / a0,
-        a2: (1.0 - alpha) / a0,
-    }
 }
 
 fn raised(report: &TriageReport) -> Vec<HintId> {
@@ -297,13 +517,23 @@ fn every_hint_is_raised_by_its_signal_and_not_by_its_near_miss() {
                 hits += 1;
             } else {
                 misses += 1;
-                failures.push(format!("{}: {} not raised [{}]", case.name, expected.id(), describe(&report)));
+                failures.push(format!(
+                    "{}: {} not raised [{}]",
+                    case.name,
+                    expected.id(),
+                    describe(&report)
+                ));
             }
         }
         for hint in got {
             if Some(hint) != case.expect && !case.implied.contains(&hint) {
                 false_alarms += 1;
-                failures.push(format!("{}: unexpected {} [{}]", case.name, hint.id(), describe(&report)));
+                failures.push(format!(
+                    "{}: unexpected {} [{}]",
+                    case.name,
+                    hint.id(),
+                    describe(&report)
+                ));
             }
         }
     }
@@ -319,7 +549,10 @@ fn every_hint_is_raised_by_its_signal_and_not_by_its_near_miss() {
         .filter(|h| !covered.contains(h))
         .map(|h| h.id())
         .collect();
-    assert!(missing.is_empty(), "hints without a test signal: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "hints without a test signal: {missing:?}"
+    );
 }
 
 #[test]
@@ -327,22 +560,316 @@ fn every_hint_is_raised_by_its_signal_and_not_by_its_near_miss() {
 fn print_corpus() {
     for case in corpus() {
         let report = triage_audio(&case.audio, case.role);
-        eprintln!("== {} ({}): {}", case.name, case.role.id(), describe(&report));
+        eprintln!(
+            "== {} ({}): {}",
+            case.name,
+            case.role.id(),
+            describe(&report)
+        );
     }
 }
 
+/// The verdict for each of the three outcomes, from audio.
+#[test]
+fn verdicts_from_audio() {
+    let clean = triage_audio(&clean_mix(SECONDS), StemRole::FullMix);
+    assert_eq!(clean.verdict.service, Service::StereoMastering);
+    // 0.9 for a clean case, × 0.83 for 20 s of audio (full confidence
+    // from 30 s).
+    assert!(
+        (clean.verdict.confidence - 0.75).abs() < 0.01,
+        "{:?}",
+        clean.verdict
+    );
+
+    let loud = triage_audio(&at_loudness(&mix_f64(SECONDS), -12.0), StemRole::FullMix);
+    assert_eq!(loud.verdict.service, Service::StereoMastering);
+    assert!(loud.verdict.because.contains(HintId::TruePeakOver));
+
+    let harsh = triage_audio(
+        &mix_through(design::peaking(3500.0, 9.0, 1.0, FS)),
+        StemRole::FullMix,
+    );
+    assert_eq!(harsh.verdict.service, Service::StemMastering);
+    assert!(harsh.verdict.because.contains(HintId::HarshHighMids));
+
+    let mut inverted = clean_mix(SECONDS);
+    for x in &mut inverted[1] {
+        *x = -*x;
+    }
+    let broken = triage_audio(&inverted, StemRole::FullMix);
+    assert_eq!(broken.verdict.service, Service::FullMix);
+    assert!(broken.verdict.because.contains(HintId::PhaseInverted));
+
+    // Three element problems at once: harsh, resonant and with wide bass.
+    let mut many = f64_channels(&mix_with_bass_phase(120.0));
+    for channel in &mut many {
+        filter(channel, design::peaking(3500.0, 9.0, 1.0, FS));
+        for (i, x) in channel.iter_mut().enumerate() {
+            *x += 0.02 * (std::f64::consts::TAU * 6100.0 * i as f64 / FS).sin();
+        }
+    }
+    let many = triage_audio(&at_loudness(&many, -16.0), StemRole::FullMix);
+    assert_eq!(
+        many.verdict.service,
+        Service::FullMix,
+        "{}",
+        describe(&many)
+    );
+    assert!(many.verdict.because.len() >= 3);
+}
+
+/// The same audio is judged by what its role expects.
+#[test]
+fn expectations_follow_the_role() {
+    // Dual mono: normal for a vocal stem, a fault for a full mix.
+    let mono_voice = at_loudness(&centred(&voice(SECONDS)), -18.0);
+    assert_eq!(
+        triage_audio(&mono_voice, StemRole::Vocals).severity(HintId::MonoAsStereo),
+        Severity::None
+    );
+    assert_eq!(
+        triage_audio(&mono_voice, StemRole::FullMix).severity(HintId::MonoAsStereo),
+        Severity::Warn
+    );
+    // A bass stem carries the low end: its tone is not judged against the
+    // full mix's curve, which it would fail as dull.
+    let bass_stem = at_loudness(&centred(&bass(SECONDS)), -18.0);
+    assert_eq!(
+        triage_audio(&bass_stem, StemRole::Bass).severity(HintId::TooDull),
+        Severity::None
+    );
+    assert!(
+        triage_audio(&bass_stem, StemRole::FullMix).severity(HintId::TooDull) >= Severity::Warn
+    );
+    // Flattened drums: smeared on a drum stem (crest factor expected);
+    // not judged that way as a full mix.
+    let flat_drums = at_loudness(
+        &centred(
+            &drums(SECONDS, 3)
+                .iter()
+                .map(|x| (x * 12.0).tanh())
+                .collect::<Vec<_>>(),
+        ),
+        -18.0,
+    );
+    assert!(
+        triage_audio(&flat_drums, StemRole::Drums).severity(HintId::SmearedTransients)
+            >= Severity::Warn
+    );
+    assert_eq!(
+        triage_audio(&flat_drums, StemRole::FullMix).severity(HintId::SmearedTransients),
+        Severity::None
+    );
+    // A vocal is expected darker than a full mix (reference tilt −3 against
+    // −1.5 dB per octave): the clean voice passes as a vocal.
+    assert_eq!(
+        triage_audio(&mono_voice, StemRole::Vocals).severity(HintId::TooBright),
+        Severity::None
+    );
+}
+
+/// Runs `audio` second by second through the analyzer and the live triage
+/// and returns the severity shown for `hint` after each second.
+fn live_track(audio: &Audio, role: StemRole, hint: HintId) -> Vec<Severity> {
+    let (seconds, context) = features(audio, role);
+    let mut live = LiveTriage::default();
+    seconds
+        .iter()
+        .map(|second| {
+            live.push(second, &context);
+            live.shown()[hint.index()]
+        })
+        .collect()
+}
+
+/// `audio` with `problem` (the same length) in place of it between
+/// `from_s` and `to_s`, with 10 ms crossfades.
+fn splice(audio: &Audio, problem: &Audio, from_s: f64, to_s: f64) -> Audio {
+    let (from, to) = ((from_s * FS) as usize, (to_s * FS) as usize);
+    let fade = (0.01 * FS) as usize;
+    audio
+        .iter()
+        .zip(problem)
+        .map(|(clean, bad)| {
+            (0..clean.len())
+                .map(|i| {
+                    let w = if i < from || i >= to {
+                        0.0
+                    } else {
+                        ((i - from) as f32 / fade as f32)
+                            .min(((to - i) as f32) / fade as f32)
+                            .min(1.0)
+                    };
+                    clean[i] * (1.0 - w) + bad[i] * w
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Live: a problem present from 15 s to 35 s of a 50 s mix is shown within
+/// 5 s of its start and cleared within 10 s of its end, for a hint of each
+/// kind of rule (tone, stereo, peaks, low-end steadiness).
+#[test]
+fn live_hints_appear_within_5_s_and_clear_within_10_s() {
+    let long = 50.0;
+    let clean = at_loudness(&mix_f64(long), -16.0);
+    let mut harsh = mix_f64(long);
+    for c in &mut harsh {
+        filter(c, design::peaking(3500.0, 12.0, 1.0, FS));
+    }
+    let harsh = at_loudness(&harsh, -16.0);
+    let mut inverted = clean.clone();
+    for x in &mut inverted[1] {
+        *x = -*x;
+    }
+    let loud = scaled(&clean, 3.0);
+    let cases = [
+        (HintId::HarshHighMids, harsh),
+        (HintId::PhaseInverted, inverted),
+        (HintId::TruePeakOver, loud),
+    ];
+    for (hint, problem) in cases {
+        let audio = splice(&clean, &problem, 15.0, 35.0);
+        let shown = live_track(&audio, StemRole::FullMix, hint);
+        // shown[i] is the state after second i + 1.
+        let first = shown
+            .iter()
+            .position(|&s| s >= Severity::Warn)
+            .expect("raised")
+            + 1;
+        let last = shown
+            .iter()
+            .rposition(|&s| s > Severity::None)
+            .expect("raised")
+            + 1;
+        eprintln!(
+            "{}: shown from {first} s to {last} s (problem 15–35 s)",
+            hint.id()
+        );
+        assert!(
+            (16..=20).contains(&first),
+            "{}: appeared at {first} s",
+            hint.id()
+        );
+        assert!(
+            (35..=45).contains(&last),
+            "{}: cleared at {last} s",
+            hint.id()
+        );
+        assert!(
+            shown[..14].iter().all(|&s| s == Severity::None),
+            "{}: early",
+            hint.id()
+        );
+    }
+}
+
+/// Live: a tone problem hovering around its threshold — the 2–5 kHz boost
+/// swinging ±10 % around the amount at which the whole-file measure
+/// crosses the warn threshold, once every 8 s — is raised at most once and
+/// never flickers off and on.
+#[test]
+fn live_hints_do_not_flicker_near_a_threshold() {
+    let long = 60.0;
+    let base = mix_f64(long);
+    // The boost as an added band: the boosted mix minus the mix, so its
+    // amount can move smoothly in time.
+    let extra: Vec<Vec<f64>> = base
+        .iter()
+        .map(|x| {
+            let mut boosted = x.clone();
+            filter(&mut boosted, design::peaking(3500.0, 12.0, 1.0, FS));
+            boosted.iter().zip(x).map(|(b, x)| b - x).collect()
+        })
+        .collect();
+    let at_weight = |weight: &dyn Fn(f64) -> f64, seconds: f64| -> Audio {
+        let n = (seconds * FS) as usize;
+        let mixed: Vec<Vec<f64>> = base
+            .iter()
+            .zip(&extra)
+            .map(|(x, e)| {
+                (0..n)
+                    .map(|i| x[i] + weight(i as f64 / FS) * e[i])
+                    .collect()
+            })
+            .collect();
+        at_loudness(&mixed, -16.0)
+    };
+    // Bisect the amount at which the first 20 s read exactly at the warn
+    // threshold.
+    let (mut low, mut high) = (0.0, 1.0);
+    for _ in 0..8 {
+        let mid = 0.5 * (low + high);
+        let report = triage_audio(&at_weight(&|_| mid, 20.0), StemRole::FullMix);
+        if report.severity(HintId::HarshHighMids) >= Severity::Warn {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let threshold_weight = 0.5 * (low + high);
+    let hovering = at_weight(
+        &|t| threshold_weight * (1.0 + 0.1 * (std::f64::consts::TAU * t / 8.0).sin()),
+        long,
+    );
+    let shown = live_track(&hovering, StemRole::FullMix, HintId::HarshHighMids);
+    let changes = shown.windows(2).filter(|w| w[0] != w[1]).count();
+    eprintln!("hovering at weight {threshold_weight:.3}: {changes} changes: {shown:?}");
+    assert!(changes <= 1, "flickered: {shown:?}");
+    // Without the hysteresis margin the same audio does cross back and
+    // forth: the test is not trivially met.
+    let (seconds, context) = features(&hovering, StemRole::FullMix);
+    let mut raw_changes = 0;
+    let mut previous = Severity::None;
+    for end in 3..=seconds.len() {
+        let findings = super::rules::assess(
+            &seconds[end - 3..end],
+            &context,
+            super::rules::Scope::Live,
+            &[Severity::None; super::HINT_COUNT],
+        );
+        let now = findings[HintId::HarshHighMids.index()].severity;
+        raw_changes += usize::from(now != previous);
+        previous = now;
+    }
+    eprintln!("without hysteresis: {raw_changes} changes");
+    assert!(
+        raw_changes >= 3,
+        "the signal does not hover: {raw_changes} changes"
+    );
+}
+
+/// Prints the whole-file figures of every case (for docs/triage.md).
 #[test]
 #[ignore]
-fn print_clean_mix_figures() {
-    for (name, audio, role) in [
-        ("mix", clean_mix(SECONDS), StemRole::FullMix),
-        ("unstable", mix_with_bass_levels(&[0.0, -12.0, 3.0, -10.0, 0.0, -14.0]), StemRole::FullMix),
-    ] {
-        let (seconds, context) = features(&audio, role);
-        let whole = super::rules::assess(&seconds, &context, super::rules::Scope::Whole, &[Severity::None; super::HINT_COUNT]);
-        for hint in HintId::ALL {
+fn print_corpus_figures() {
+    for case in corpus() {
+        let (seconds, context) = features(&case.audio, case.role);
+        let whole = super::rules::assess(
+            &seconds,
+            &context,
+            super::rules::Scope::Whole,
+            &[Severity::None; super::HINT_COUNT],
+        );
+        let mut line = format!("{:<40}", case.name);
+        for hint in [
+            HintId::HarshHighMids,
+            HintId::Muddy,
+            HintId::TooBright,
+            HintId::MetallicResonance,
+            HintId::UnstableLowEnd,
+            HintId::SmearedTransients,
+        ] {
             let f = whole[hint.index()];
-            eprintln!("{name} {:<24} value {:8.2} ref {:8.2} {:?}", hint.id(), f.value, f.reference, f.severity);
+            line.push_str(&format!(" {}={:.2}/{:.2}", hint.id(), f.value, f.reference));
         }
+        let resonance = seconds
+            .iter()
+            .map(|s| s.narrow_peak_db)
+            .fold(0.0f32, f32::max);
+        line.push_str(&format!(" max-narrow-peak={resonance:.1}"));
+        eprintln!("{line}");
     }
 }

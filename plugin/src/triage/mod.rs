@@ -14,11 +14,11 @@
 
 #[cfg(test)]
 mod corpus;
+#[cfg(test)]
+mod corpus_tests;
 pub mod live;
 pub mod report;
 pub mod rules;
-#[cfg(test)]
-mod corpus_tests;
 pub mod verdict;
 
 use crate::role::StemRole;
@@ -315,12 +315,12 @@ pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
         HintId::WideLowEnd => format!(
             "below 150 Hz the channels correlate at {v:+.2}, under {r:+.2}: the bass is wide"
         ),
-        HintId::PoorMonoCompatibility => format!(
-            "phase correlation {v:+.2} (below {r:+.1}): the mono fold-down loses level"
-        ),
-        HintId::PhaseInverted => format!(
-            "low band correlates at {v:+.2}: one channel's polarity is inverted"
-        ),
+        HintId::PoorMonoCompatibility => {
+            format!("phase correlation {v:+.2} (below {r:+.1}): the mono fold-down loses level")
+        }
+        HintId::PhaseInverted => {
+            format!("low band correlates at {v:+.2}: one channel's polarity is inverted")
+        }
         HintId::MonoAsStereo => format!(
             "side signal is {:.0} dB below the mid: both channels carry the same signal",
             -v

@@ -55,8 +55,17 @@ impl TriageReport {
 
 /// Triages a file from its per-second features (in order from the first
 /// second), the context and its length in seconds.
-pub fn triage(seconds: &[SecondFeatures], context: &TriageContext, duration_s: f64) -> TriageReport {
-    let whole = assess(seconds, context, Scope::Whole, &[Severity::None; HINT_COUNT]);
+pub fn triage(
+    seconds: &[SecondFeatures],
+    context: &TriageContext,
+    duration_s: f64,
+) -> TriageReport {
+    let whole = assess(
+        seconds,
+        context,
+        Scope::Whole,
+        &[Severity::None; HINT_COUNT],
+    );
 
     let mut live = LiveTriage::default();
     let mut live_worst = [Finding::default(); HINT_COUNT];

@@ -317,7 +317,6 @@ impl WindowSums {
         self.band_power[band] / f64::from(self.spectrum_frames.max(1))
     }
 
-
     /// Level of the bands `bands` relative to the mid band, dB.
     fn relative_to_mid(&self, bands: &[usize]) -> f32 {
         let power: f64 = bands.iter().map(|&b| self.band(b)).sum();
@@ -531,8 +530,7 @@ pub fn assess(
 
     // Dynamics: PSR (mixes), crest factor (drums).
     if matches!(role, StemRole::FullMix | StemRole::Music) {
-        if let Some(psr) = median_psr(window(history, STEADINESS_WINDOW_S, scope), history, scope)
-        {
+        if let Some(psr) = median_psr(window(history, STEADINESS_WINDOW_S, scope), history, scope) {
             set(
                 HintId::OverCompressed,
                 Thresholds::falling(PSR_WARN_DB, PSR_PROBLEM_DB, 0.5).finding(
@@ -622,7 +620,11 @@ pub fn assess(
                 set(
                     HintId::PoorMonoCompatibility,
                     Thresholds::falling(MONO_WARN_CORRELATION, MONO_PROBLEM_CORRELATION, 0.1)
-                        .finding(c, MONO_WARN_CORRELATION, shown_of(HintId::PoorMonoCompatibility)),
+                        .finding(
+                            c,
+                            MONO_WARN_CORRELATION,
+                            shown_of(HintId::PoorMonoCompatibility),
+                        ),
                 );
             }
             if role != StemRole::Effects {
@@ -664,8 +666,7 @@ pub fn assess(
         if short.spectrum_frames >= 8 && short.band(MID) > 1e-12 {
             if reference.harshness {
                 let value = short.relative_to_mid(&[HIGH_MID]);
-                let expected =
-                    reference.band_db(2000.0, 5000.0) + reference.harshness_allowance_db;
+                let expected = reference.band_db(2000.0, 5000.0) + reference.harshness_allowance_db;
                 set(
                     HintId::HarshHighMids,
                     Thresholds::rising(
@@ -692,8 +693,12 @@ pub fn assess(
                 let expected = reference.band_db(5000.0, 20_000.0);
                 set(
                     HintId::TooBright,
-                    Thresholds::rising(expected + BRIGHT_WARN_DB, expected + BRIGHT_PROBLEM_DB, 1.0)
-                        .finding(value, expected, shown_of(HintId::TooBright)),
+                    Thresholds::rising(
+                        expected + BRIGHT_WARN_DB,
+                        expected + BRIGHT_PROBLEM_DB,
+                        1.0,
+                    )
+                    .finding(value, expected, shown_of(HintId::TooBright)),
                 );
                 set(
                     HintId::TooDull,
@@ -749,7 +754,7 @@ fn median_psr(seconds: &[SecondFeatures], history: &[SecondFeatures], scope: Sco
     let mut sum = 0.0f64;
     for (i, s) in seconds.iter().enumerate() {
         let at = offset + i;
-        if at < 2 || !(s.short_term_lufs > loudest - 20.0) || s.short_term_lufs < SILENCE_LUFS {
+        if at < 2 || s.short_term_lufs <= loudest - 20.0 || s.short_term_lufs < SILENCE_LUFS {
             continue;
         }
         let peak = history[at - 2..=at]
@@ -780,7 +785,11 @@ fn median_psr(seconds: &[SecondFeatures], history: &[SecondFeatures], scope: Sco
 /// within `seconds`: per-second RMS levels, each section's spread at most
 /// [`JUMP_STEADY_DB`], both sections active. dB; None when no position
 /// qualifies.
-fn largest_jump(seconds: &[SecondFeatures], history: &[SecondFeatures], scope: Scope) -> Option<f32> {
+fn largest_jump(
+    seconds: &[SecondFeatures],
+    history: &[SecondFeatures],
+    scope: Scope,
+) -> Option<f32> {
     let offset = match scope {
         Scope::Live => history.len() - seconds.len(),
         Scope::Whole => 0,

@@ -226,7 +226,10 @@ mod tests {
     #[test]
     fn a_dual_mono_mix_is_structural_but_a_dual_mono_stem_is_not() {
         let hints = with(&[(HintId::MonoAsStereo, Severity::Warn)]);
-        assert_eq!(verdict(&hints, StemRole::FullMix, 60.0).service, Service::FullMix);
+        assert_eq!(
+            verdict(&hints, StemRole::FullMix, 60.0).service,
+            Service::FullMix
+        );
         assert_eq!(
             verdict(&hints, StemRole::Music, 60.0).service,
             Service::StemMastering
