@@ -290,3 +290,130 @@ impl Analyzer {
         self.loudness.hops_done()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::Noise;
+
+    /// Three seconds of a stereo test signal at `fs`: noise, a 1 kHz tone
+    /// in the left channel, a DC offset in the right and a burst of
+    /// full-scale samples (one clip run per channel) in the second second.
+    fn signal(fs: f32) -> Vec<Vec<f32>> {
+        let n = (3.0 * fs) as usize;
+        let mut noise = Noise(5);
+        let mut left: Vec<f32> = (0..n)
+            .map(|i| {
+                (0.2 * noise.next()
+                    + 0.3 * (std::f64::consts::TAU * 1000.0 * i as f64 / f64::from(fs)).sin())
+                    as f32
+            })
+            .collect();
+        let mut right: Vec<f32> = (0..n).map(|_| (0.2 * noise.next() + 0.01) as f32).collect();
+        let burst = (1.5 * fs) as usize;
+        left[burst..burst + 5].fill(1.0);
+        right[burst..burst + 4].fill(-1.0);
+        vec![left, right]
+    }
+
+    fn seconds_at_block(audio: &[Vec<f32>], fs: f32, block: usize) -> Vec<SecondFeatures> {
+        let mut analyzer = Analyzer::new(fs, 2, 1);
+        let mut seconds = Vec::new();
+        let mut start = 0;
+        while start < audio[0].len() {
+            let end = (start + block).min(audio[0].len());
+            analyzer.process(&[&audio[0][start..end], &audio[1][start..end]]);
+            while (seconds.len() as u64) < analyzer.seconds_done() {
+                seconds.push(*analyzer.second(seconds.len() as u64).unwrap());
+            }
+            start = end;
+        }
+        seconds
+    }
+
+    /// Each second's sums are those of its samples: frames, energy (mean
+    /// over channels of Σx²), Σx per channel and the peaks, computed
+    /// directly in f64 (tolerance 1e-5 relative: the f32 partial sums per
+    /// 10 ms hop), and the clip runs of the burst.
+    #[test]
+    fn seconds_hold_the_sums_of_their_samples() {
+        for fs in [44_100.0f32, 96_000.0] {
+            let audio = signal(fs);
+            let seconds = seconds_at_block(&audio, fs, 1024);
+            assert_eq!(seconds.len(), 3);
+            let per = fs as usize;
+            for (index, second) in seconds.iter().enumerate() {
+                assert_eq!(second.index, index as u64);
+                assert_eq!(second.frames as usize, per);
+                let range = index * per..(index + 1) * per;
+                let energy: f64 = audio
+                    .iter()
+                    .map(|c| c[range.clone()].iter().map(|&x| f64::from(x).powi(2)).sum::<f64>())
+                    .sum::<f64>()
+                    / 2.0;
+                assert!((second.energy / energy - 1.0).abs() < 1e-5, "fs {fs}");
+                for (channel, &sum) in audio.iter().zip(&second.channel_sums) {
+                    let direct: f64 = channel[range.clone()].iter().map(|&x| f64::from(x)).sum();
+                    assert!((sum - direct).abs() < 1e-5 * per as f64, "{sum} vs {direct}");
+                }
+                let peak = audio
+                    .iter()
+                    .flat_map(|c| c[range.clone()].iter())
+                    .fold(0.0f32, |m, x| m.max(x.abs()));
+                assert_eq!(second.sample_peak, peak);
+                assert!(second.true_peak >= second.sample_peak * 0.999);
+                assert_eq!(second.clip_runs, if index == 1 { 2 } else { 0 });
+                assert!(second.spectrum_frames > 0);
+            }
+            // The right channel's 0.01 offset: −40 dBFS of DC.
+            let dc = seconds[2].channel_sums[1] / f64::from(seconds[2].frames);
+            assert!((dc - 0.01).abs() < 0.005, "{dc}");
+        }
+    }
+
+    /// The features do not depend on the host's block size: peaks, clip
+    /// runs, spectrum and narrow peaks are identical; sums agree within
+    /// 1e-5 relative (f32 partial sums per chunk).
+    #[test]
+    fn seconds_do_not_depend_on_the_block_size() {
+        let fs = 48_000.0;
+        let audio = signal(fs);
+        let reference = seconds_at_block(&audio, fs, 4096);
+        for block in [1, 7, 480, 8192] {
+            let seconds = seconds_at_block(&audio, fs, block);
+            assert_eq!(seconds.len(), reference.len());
+            for (a, b) in seconds.iter().zip(&reference) {
+                assert_eq!(a.frames, b.frames);
+                assert_eq!(a.sample_peak, b.sample_peak);
+                assert_eq!(a.true_peak, b.true_peak);
+                assert_eq!(a.clip_runs, b.clip_runs);
+                assert_eq!(a.band_power, b.band_power);
+                assert_eq!(a.spectrum_frames, b.spectrum_frames);
+                assert_eq!(a.narrow_peak_hz, b.narrow_peak_hz);
+                assert!((a.energy / b.energy - 1.0).abs() < 1e-5, "block {block}");
+                assert!((a.short_term_lufs - b.short_term_lufs).abs() < 1e-4);
+                for (x, y) in a.stereo_moments.iter().zip(&b.stereo_moments) {
+                    assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "block {block}");
+                }
+            }
+        }
+    }
+
+    /// Only the last [`SECONDS_KEPT`] seconds are kept.
+    #[test]
+    fn old_seconds_are_dropped() {
+        let fs = 22_050.0;
+        let mut analyzer = Analyzer::new(fs, 1, 1);
+        let silence = vec![0.0f32; 22_050];
+        for _ in 0..10 {
+            analyzer.process(&[&silence]);
+        }
+        assert_eq!(analyzer.seconds_done(), 10);
+        assert!(analyzer.second(1).is_none());
+        assert_eq!(analyzer.second(2).unwrap().index, 2);
+        assert_eq!(analyzer.second(9).unwrap().index, 9);
+        assert!(analyzer.second(10).is_none());
+        analyzer.reset();
+        assert_eq!(analyzer.seconds_done(), 0);
+    }
+}

@@ -62,15 +62,20 @@ pub const TARGET_INFO_LU: f32 = 1.0;
 pub const TARGET_WARN_LU: f32 = 6.0;
 /// True peak above which a stem (not the full mix) warns, dBTP.
 pub const STEM_TRUE_PEAK_DBTP: f32 = 0.0;
-/// DC offset that warns / is a problem, dBFS.
+/// Clip runs per second (on average over the window) that make clipping a
+/// problem.
+pub const CLIP_PROBLEM_RUNS_PER_SECOND: f32 = 1.0;
+/// Fewest clip runs that make clipping a problem.
+pub const CLIP_PROBLEM_MIN_RUNS: f32 = 3.0;
+/// DC offset that warns, dBFS.
 pub const DC_WARN_DBFS: f32 = -50.0;
 /// DC offset that is a problem, dBFS.
 pub const DC_PROBLEM_DBFS: f32 = -40.0;
-/// Median PSR below which a mix is over-compressed (warn / problem), dB.
+/// Median PSR below which a mix is over-compressed (warn), dB.
 pub const PSR_WARN_DB: f32 = 8.0;
 /// Median PSR below which a mix is crushed, dB.
 pub const PSR_PROBLEM_DB: f32 = 6.0;
-/// Level step between steady sections that warns / is a problem, dB.
+/// Level step between steady sections that warns, dB.
 pub const JUMP_WARN_DB: f32 = 6.0;
 /// Level step that is a problem, dB.
 pub const JUMP_PROBLEM_DB: f32 = 10.0;
@@ -490,13 +495,14 @@ pub fn assess(
     // Clipping: any run warns; one per second on average is a problem.
     let runs = short.clip_runs as f32;
     let seconds = short.frames as f32 / frames_per_second(history);
-    let severity = if runs >= seconds.max(1.0) * 1.0 && runs >= 3.0 {
-        Severity::Problem
-    } else if runs >= 1.0 {
-        Severity::Warn
-    } else {
-        Severity::None
-    };
+    let severity =
+        if runs >= CLIP_PROBLEM_RUNS_PER_SECOND * seconds && runs >= CLIP_PROBLEM_MIN_RUNS {
+            Severity::Problem
+        } else if runs >= 1.0 {
+            Severity::Warn
+        } else {
+            Severity::None
+        };
     set(
         HintId::Clipping,
         Finding {
