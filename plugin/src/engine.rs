@@ -695,14 +695,17 @@ impl Engine {
     }
 
     /// What the triage judges against: the role, the delivery target (its
-    /// ceiling, or the limiter's own for a custom target) and the
-    /// integrated loudness measured so far.
+    /// loudness, and its ceiling, or the limiter's own ceiling for a custom
+    /// target) and the integrated loudness measured so far.
     pub fn triage_context(&self) -> TriageContext {
         let settings = &self.settings;
         TriageContext {
             role: settings.role,
             target_lufs: settings.target_lufs(),
-            ceiling_dbtp: settings.effective_limiter().ceiling_dbtp,
+            ceiling_dbtp: settings
+                .target
+                .ceiling_dbtp()
+                .unwrap_or(settings.limiter.ceiling_dbtp),
             integrated_lufs: self
                 .analyzer
                 .readings()

@@ -102,13 +102,11 @@ fn measure(options: &AnalyzeOptions) -> Result<Report, Failure> {
         frames_read += frames as u64;
         let slices: Vec<&[f32]> = planar.iter().map(|c| &c[..frames]).collect();
         analyzer.process(&slices);
-        // A block is shorter than the seconds the analyzer keeps.
-        while (seconds.len() as u64) < analyzer.seconds_done() {
-            if let Some(second) = analyzer.second(seconds.len() as u64) {
-                seconds.push(*second);
-            }
-        }
+        take_seconds(&analyzer, &mut seconds);
     }
+    // The last, partial second is judged too.
+    analyzer.finish_partial_second();
+    take_seconds(&analyzer, &mut seconds);
     let timeline = options.timeline.then(|| {
         analyzer
             .history()
@@ -137,6 +135,17 @@ fn measure(options: &AnalyzeOptions) -> Result<Report, Failure> {
         target: options.target.clone(),
         triage: triage(&seconds, &context, duration_s),
     })
+}
+
+/// Appends the seconds the analyzer finished since the last call. A block
+/// (8192 frames) is far shorter than the seconds the analyzer keeps, so
+/// none is missed.
+fn take_seconds(analyzer: &Analyzer, seconds: &mut Vec<SecondFeatures>) {
+    for index in seconds.len() as u64..analyzer.seconds_done() {
+        if let Some(second) = analyzer.second(index) {
+            seconds.push(*second);
+        }
+    }
 }
 
 fn to_json(report: &Report) -> Json {

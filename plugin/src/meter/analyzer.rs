@@ -67,6 +67,7 @@ pub struct Analyzer {
     /// The second being gathered (peaks so far).
     current_second: SecondFeatures,
     /// Stereo moment sums at the start of the current second.
+    /// (ΣL², ΣR², ΣLR, the same below 150 Hz, full-scale² · samples.)
     stereo_mark: [f64; 6],
     /// The last [`SECONDS_KEPT`] finished seconds, by index modulo the size.
     seconds: [SecondFeatures; SECONDS_KEPT],
@@ -194,6 +195,16 @@ impl Analyzer {
                 momentary_lufs: to_f32(readings.momentary_lufs),
                 short_term_lufs: to_f32(readings.short_term_lufs),
             });
+        }
+    }
+
+    /// Completes the features of the unfinished last second, if it holds
+    /// any audio (the end of a file); it is shorter than a second
+    /// ([`SecondFeatures::frames`] says how long).
+    pub fn finish_partial_second(&mut self) {
+        if self.current_second.frames > 0 {
+            self.current_second.true_peak = self.current_second.true_peak.max(self.hop_true_peak);
+            self.finish_second();
         }
     }
 
@@ -348,13 +359,21 @@ mod tests {
                 let range = index * per..(index + 1) * per;
                 let energy: f64 = audio
                     .iter()
-                    .map(|c| c[range.clone()].iter().map(|&x| f64::from(x).powi(2)).sum::<f64>())
+                    .map(|c| {
+                        c[range.clone()]
+                            .iter()
+                            .map(|&x| f64::from(x).powi(2))
+                            .sum::<f64>()
+                    })
                     .sum::<f64>()
                     / 2.0;
                 assert!((second.energy / energy - 1.0).abs() < 1e-5, "fs {fs}");
                 for (channel, &sum) in audio.iter().zip(&second.channel_sums) {
                     let direct: f64 = channel[range.clone()].iter().map(|&x| f64::from(x)).sum();
-                    assert!((sum - direct).abs() < 1e-5 * per as f64, "{sum} vs {direct}");
+                    assert!(
+                        (sum - direct).abs() < 1e-5 * per as f64,
+                        "{sum} vs {direct}"
+                    );
                 }
                 let peak = audio
                     .iter()

@@ -41,9 +41,10 @@ pub struct SecondFeatures {
     pub channel_sums: [f64; DC_CHANNELS],
     /// Highest sample magnitude of the second, linear full scale.
     pub sample_peak: f32,
-    /// Highest true peak of the second (4× or more oversampled), linear.
+    /// Highest true peak of the second (BS.1770: ×4 oversampled below
+    /// 96 kHz, ×2 to 192 kHz, the samples themselves above), linear.
     pub true_peak: f32,
-    /// Clip runs that ended or reached [`CLIP_RUN_SAMPLES`] in this second,
+    /// Clip runs that reached [`CLIP_RUN_SAMPLES`] samples in this second,
     /// over all channels.
     pub clip_runs: u32,
     /// Short-term (3 s) loudness at the end of the second, LUFS;
@@ -94,9 +95,9 @@ impl Default for SecondFeatures {
 pub struct SampleSums {
     /// Σx² over the current second, per channel, full-scale² · samples.
     energy: [f64; super::analyzer::MAX_CHANNELS],
-    /// Σx over the current second, per channel.
+    /// Σx over the current second, per channel, full-scale · samples.
     sums: [f64; super::analyzer::MAX_CHANNELS],
-    /// Current run of samples at [`CLIP_LEVEL`], per channel.
+    /// Current run of samples at [`CLIP_LEVEL`], per channel, samples.
     run_length: [u32; super::analyzer::MAX_CHANNELS],
     /// Clip runs counted in the current second.
     clip_runs: u32,
@@ -212,7 +213,8 @@ mod tests {
         assert_eq!(features.clip_runs, 3);
     }
 
-    /// Energy and DC sums are exact sums (f64) of the samples given.
+    /// Energy and DC sums are the sums of the samples given (exact here:
+    /// the values are exact in f32).
     #[test]
     fn sums_are_exact() {
         let mut sums = SampleSums::default();

@@ -117,9 +117,6 @@ const MEDIUM_TIME_CONSTANT_S: f64 = 3.0;
 /// series), dB.
 pub const PEAK_CANDIDATE_DB: f32 = 6.0;
 
-/// Most candidate peaks the narrow-peak search keeps.
-const MAX_PEAK_CANDIDATES: usize = 256;
-
 /// Fundamentals a harmonic series may have, Hz.
 const SERIES_SPACING_HZ: (f64, f64) = (50.0, 1500.0);
 
@@ -272,9 +269,13 @@ pub struct SpectrumAnalyzer {
     interval_band_power: [f64; BANDS],
     /// Frames since the last [`Self::take_interval_bands`].
     interval_frames: u32,
-    /// Scratch for the narrow-peak search: dB per FFT bin, then running sums.
+    /// Scratch for the narrow-peak search: dB per FFT bin.
     peak_db_scratch: Vec<f64>,
-    /// Scratch for the narrow-peak search: prefix sums of `peak_db_scratch`.
+    /// Scratch for the narrow-peak search: candidate peaks (FFT bin,
+    /// prominence in dB), capacity one per bin.
+    peak_candidates: Vec<(usize, f32)>,
+    /// Scratch for the narrow-peak search: running sums of
+    /// `peak_db_scratch` (dB), for neighbourhood means.
     peak_prefix_scratch: Vec<f64>,
     /// FFT bin spacing, Hz.
     bin_hz: f64,
@@ -371,6 +372,7 @@ impl SpectrumAnalyzer {
             interval_frames: 0,
             peak_db_scratch: vec![0.0; bins],
             peak_prefix_scratch: vec![0.0; bins + 1],
+            peak_candidates: Vec::with_capacity(bins),
             bin_hz,
             frames: 0,
             spans,
@@ -606,8 +608,8 @@ impl SpectrumAnalyzer {
         let mean =
             |from: usize, to: usize| (prefix[to + 1] - prefix[from]) / (to + 1 - from) as f64;
         let shoulder = f64::from(NARROW_PEAK_SHOULDER_DB);
-        let mut candidates = [(0usize, 0.0f32); MAX_PEAK_CANDIDATES];
-        let mut count = 0;
+        let candidates = &mut self.peak_candidates;
+        candidates.clear();
         for k in search_first..=last {
             let level = db[k];
             if level < db[k - 1]
@@ -626,16 +628,22 @@ impl SpectrumAnalyzer {
                 + mean(right_from, right_to) * right_n)
                 / (left_n + right_n);
             let prominence = (level - neighbourhood) as f32;
-            if prominence >= PEAK_CANDIDATE_DB && count < MAX_PEAK_CANDIDATES {
-                candidates[count] = (k, prominence);
-                count += 1;
+            if prominence >= PEAK_CANDIDATE_DB {
+                // Within the capacity reserved in `new` (one per bin): no
+                // allocation.
+                candidates.push((k, prominence));
             }
         }
-        let candidates = &candidates[..count];
-        let has_peak_near = |bin: usize| {
-            let at = candidates.partition_point(|&(k, _)| k + 1 < bin);
-            candidates.get(at).is_some_and(|&(k, _)| k <= bin + 1)
+        let candidates = &candidates[..];
+        // Candidates are in bin order: a binary search finds one within
+        // `tolerance` bins of `bin`.
+        let has_peak_within = |bin: usize, tolerance: usize| {
+            let at = candidates.partition_point(|&(k, _)| k + tolerance < bin);
+            candidates
+                .get(at)
+                .is_some_and(|&(k, _)| k <= bin + tolerance)
         };
+        let has_peak_near = |bin: usize| has_peak_within(bin, 1);
         let (min_spacing, max_spacing) = (
             (SERIES_SPACING_HZ.0 / self.bin_hz).ceil() as usize,
             (SERIES_SPACING_HZ.1 / self.bin_hz).floor() as usize,
@@ -662,9 +670,7 @@ impl SpectrumAnalyzer {
                 } else {
                     k.checked_sub(spacing)
                 };
-                let fundamental_present = (spacing.saturating_sub(2)..=spacing + 2)
-                    .any(|bin| candidates.iter().any(|&(k, _)| k == bin));
-                fundamental_present
+                has_peak_within(spacing, 2)
                     && (far_side.is_some_and(has_peak_near) || beyond.is_some_and(has_peak_near))
             });
             if !in_series {
@@ -1248,7 +1254,7 @@ mod tests {
     /// More slices than configured: the extra ones are ignored; a mono
     /// analyser fed the same signal on two slices reads the same.
     #[test]
-    fn channel_mean() {
+    fn extra_channels_are_ignored() {
         let fs = 48_000.0;
         let (l, _) = test_signal(10_000, fs);
         let mut two = SpectrumAnalyzer::new(fs, 2);
@@ -1256,5 +1262,41 @@ mod tests {
         let mut one = SpectrumAnalyzer::new(fs, 1);
         one.process(&[&l, &vec![0.0; 10_000]]);
         assert_eq!(snapshot(&one), snapshot(&two));
+    }
+
+    /// A lone sine in noise is found as a narrow peak at its frequency;
+    /// the partials of a harmonic tone (a note) are not.
+    #[test]
+    fn narrow_peak_finds_a_lone_sine_but_not_a_note() {
+        let fs = 48_000.0f32;
+        let n = 3 * 48_000;
+        let mut noise = Noise(3);
+        let tone = |i: usize, f: f64| (std::f64::consts::TAU * f * i as f64 / 48_000.0).sin();
+        let lone: Vec<f32> = (0..n)
+            .map(|i| (0.05 * noise.next() + 0.01 * tone(i, 3170.0)) as f32)
+            .collect();
+        let mut an = SpectrumAnalyzer::new(fs, 1);
+        an.process(&[&lone]);
+        let (hz, db) = an.narrow_peak(1000.0, 12_000.0).expect("a peak");
+        assert!((hz - 3170.0).abs() < 12.0, "{hz} Hz");
+        assert!(db > 15.0, "{db} dB");
+
+        // A 220 Hz note with 40 partials (1/n), plus the same noise.
+        let note: Vec<f32> = (0..n)
+            .map(|i| {
+                let partials: f64 = (1..=40)
+                    .map(|h| tone(i, 220.0 * f64::from(h)) / f64::from(h))
+                    .sum();
+                (0.05 * noise.next() + 0.05 * partials) as f32
+            })
+            .collect();
+        let mut an = SpectrumAnalyzer::new(fs, 1);
+        an.process(&[&note]);
+        if let Some((hz, db)) = an.narrow_peak(1000.0, 12_000.0) {
+            assert!(
+                db < 10.0,
+                "partial at {hz} Hz reported as a {db} dB resonance"
+            );
+        }
     }
 }

@@ -185,6 +185,7 @@ impl TriageValues {
             value: self.value[i].load(Ordering::Relaxed),
             reference: self.reference[i].load(Ordering::Relaxed),
             frequency_hz: self.frequency_hz[i].load(Ordering::Relaxed),
+            measured: true,
         }
     }
 

@@ -4,15 +4,16 @@
 //!
 //! # Hysteresis
 //!
-//! * A hint is raised (or raised to a higher severity) when the rules find
-//!   it at that severity in [`RAISE_SECONDS`] consecutive evaluations.
-//!   With the rules' 3 s windows a clear problem shows within about 3–4 s
-//!   of its start.
-//! * It is lowered or cleared when the rules find it lower in
-//!   [`CLEAR_SECONDS`] consecutive evaluations; while it is shown, its
-//!   thresholds are relaxed by the rule's margin. A problem that ends is
-//!   cleared within the window (3–8 s) plus 4 s; music hovering around a
-//!   threshold keeps the hint steady instead of making it flicker.
+//! * A hint is raised when the rules find it above the shown severity in
+//!   [`RAISE_SECONDS`] consecutive evaluations; it then shows the lowest
+//!   severity of those evaluations. With the rules' 3 s windows a clear
+//!   problem shows within about 3–4 s of its start.
+//! * It is lowered or cleared when the rules find it below the shown
+//!   severity in [`CLEAR_SECONDS`] consecutive evaluations, to the highest
+//!   severity of those. While it is shown, its thresholds are relaxed by
+//!   the rule's margin. A problem that ends is cleared within the rule's
+//!   window (3–5 s) plus 4 s; music hovering around a threshold keeps the
+//!   hint steady instead of making it flicker.
 
 use super::rules::{assess, Scope, TriageContext};
 use super::verdict::{verdict, Verdict};
@@ -36,11 +37,18 @@ pub struct LiveTriage {
     len: usize,
     /// Severity shown per hint.
     shown: [Severity; HINT_COUNT],
-    /// The latest finding per hint (its figures are the evidence shown).
+    /// The latest measured finding per hint (its figures are the evidence
+    /// shown); kept when a rule does not run (silence, too little audio).
     latest: [Finding; HINT_COUNT],
-    /// Severity the rules currently report, when different from the shown
-    /// one, and for how many consecutive evaluations.
-    pending: [(Severity, u32); HINT_COUNT],
+    /// Severity the rules reported at the latest evaluation, before
+    /// hysteresis (thresholds relaxed for shown hints).
+    raw: [Severity; HINT_COUNT],
+    /// Per hint: consecutive evaluations above the shown severity, and the
+    /// lowest severity among them.
+    above: [(u32, Severity); HINT_COUNT],
+    /// Per hint: consecutive evaluations below the shown severity, and the
+    /// highest severity among them.
+    below: [(u32, Severity); HINT_COUNT],
     /// Seconds evaluated since reset.
     seconds: u64,
 }
@@ -52,7 +60,9 @@ impl Default for LiveTriage {
             len: 0,
             shown: [Severity::None; HINT_COUNT],
             latest: [Finding::default(); HINT_COUNT],
-            pending: [(Severity::None, 0); HINT_COUNT],
+            raw: [Severity::None; HINT_COUNT],
+            above: [(0, Severity::None); HINT_COUNT],
+            below: [(0, Severity::None); HINT_COUNT],
             seconds: 0,
         }
     }
@@ -75,28 +85,40 @@ impl LiveTriage {
         self.seconds += 1;
         let findings = assess(&self.history[..self.len], context, Scope::Live, &self.shown);
         for (index, finding) in findings.iter().enumerate() {
-            self.latest[index] = *finding;
-            let level = finding.severity;
-            let shown = self.shown[index];
-            let pending = &mut self.pending[index];
-            if level == shown {
-                *pending = (level, 0);
-                continue;
+            if finding.measured {
+                self.latest[index] = *finding;
             }
-            if pending.0 == level {
-                pending.1 += 1;
+            self.raw[index] = finding.severity;
+            self.apply(index, finding.severity);
+        }
+    }
+
+    /// One evaluation's severity for hint `index`, through the hysteresis.
+    fn apply(&mut self, index: usize, level: Severity) {
+        let shown = self.shown[index];
+        let (above, below) = (&mut self.above[index], &mut self.below[index]);
+        if level > shown {
+            let lowest = if above.0 == 0 {
+                level
             } else {
-                *pending = (level, 1);
-            }
-            let needed = if level > shown {
-                RAISE_SECONDS
-            } else {
-                CLEAR_SECONDS
+                above.1.min(level)
             };
-            if pending.1 >= needed {
-                self.shown[index] = level;
-                *pending = (level, 0);
+            *above = (above.0 + 1, lowest);
+            *below = (0, Severity::None);
+            if above.0 >= RAISE_SECONDS {
+                self.shown[index] = above.1;
+                *above = (0, Severity::None);
             }
+        } else if level < shown {
+            *below = (below.0 + 1, below.1.max(level));
+            *above = (0, Severity::None);
+            if below.0 >= CLEAR_SECONDS {
+                self.shown[index] = below.1;
+                *below = (0, Severity::None);
+            }
+        } else {
+            *above = (0, Severity::None);
+            *below = (0, Severity::None);
         }
     }
 
@@ -113,6 +135,12 @@ impl LiveTriage {
         }
     }
 
+    /// Severity the rules reported for the hint at the latest evaluation,
+    /// before hysteresis.
+    pub fn raw_severity(&self, hint: HintId) -> Severity {
+        self.raw[hint.index()]
+    }
+
     /// Seconds evaluated since reset.
     pub fn seconds(&self) -> u64 {
         self.seconds
@@ -121,5 +149,96 @@ impl LiveTriage {
     /// The verdict from the shown hints.
     pub fn verdict(&self, context: &TriageContext) -> Verdict {
         verdict(&self.shown, context.role, self.seconds as f32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::StemRole;
+
+    /// The true-peak hint's shown severity after each second, when each
+    /// second's true peak is −3 dBTP (`None`), −0.5 dBTP (`Warn`) or
+    /// +1 dBTP (`Problem`) against a −1 dBTP ceiling; the rules judge the
+    /// highest peak of the last 3 s.
+    fn shown_for(levels: &[Severity]) -> Vec<Severity> {
+        let context = TriageContext {
+            role: StemRole::FullMix,
+            target_lufs: -14.0,
+            ceiling_dbtp: -1.0,
+            integrated_lufs: Some(-14.0),
+            stereo: false,
+        };
+        let mut live = LiveTriage::default();
+        levels
+            .iter()
+            .enumerate()
+            .map(|(second, level)| {
+                let peak_db: f32 = match level {
+                    Severity::Problem => 1.0,
+                    Severity::Warn => -0.5,
+                    _ => -3.0,
+                };
+                let peak = 10f32.powf(peak_db / 20.0);
+                let features = SecondFeatures {
+                    index: second as u64,
+                    frames: 48_000,
+                    energy: 0.01 * 48_000.0,
+                    sample_peak: peak,
+                    true_peak: peak,
+                    short_term_lufs: -14.0,
+                    ..SecondFeatures::default()
+                };
+                live.push(&features, &context);
+                live.shown()[HintId::TruePeakOver.index()]
+            })
+            .collect()
+    }
+
+    /// Raising takes two evaluations; clearing four once the problem has
+    /// left the 3 s window.
+    #[test]
+    fn raise_and_clear_take_their_counts() {
+        use Severity::*;
+        let mut levels = vec![None; 3];
+        levels.extend([Problem; 3]);
+        levels.extend([None; 10]);
+        let shown = shown_for(&levels);
+        // Problem from index 3: shown after two evaluations.
+        assert_eq!(shown[3], None);
+        assert_eq!(shown[4], Problem);
+        // The last problem second (index 5) leaves the window at index 8;
+        // four evaluations below: cleared at index 11.
+        assert_eq!(shown[10], Problem);
+        assert_eq!(shown[11], None);
+    }
+
+    /// Levels alternating above the shown severity raise the hint (to the
+    /// lower of them); levels alternating below it lower it (to the higher
+    /// of them), instead of restarting the count at every change.
+    #[test]
+    fn alternating_levels_on_one_side_still_move_the_hint() {
+        use Severity::*;
+        let hint = HintId::Clipping.index();
+        let mut live = LiveTriage::default();
+        live.apply(hint, Warn);
+        assert_eq!(live.shown[hint], None);
+        live.apply(hint, Problem);
+        assert_eq!(live.shown[hint], Warn);
+        live.apply(hint, Problem);
+        live.apply(hint, Problem);
+        assert_eq!(live.shown[hint], Problem);
+        for (evaluation, level) in [None, Info, None, Info].into_iter().enumerate() {
+            live.apply(hint, level);
+            let expected = if evaluation < 3 { Problem } else { Info };
+            assert_eq!(live.shown[hint], expected);
+        }
+        // An evaluation at the shown level restarts the count.
+        for level in [None, None, None, Info, None, None, None] {
+            live.apply(hint, level);
+            assert_eq!(live.shown[hint], Info);
+        }
+        live.apply(hint, None);
+        assert_eq!(live.shown[hint], None);
     }
 }

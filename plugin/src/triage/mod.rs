@@ -228,7 +228,10 @@ impl HintId {
     pub const fn fix(self) -> &'static str {
         match self {
             HintId::Silent => "check the routing: nothing reaches Stem Master",
-            HintId::LoudnessOffTarget => "Limiter: press Learn, or move Drive towards the target",
+            HintId::LoudnessOffTarget => {
+                "below the target: Limiter on, press Learn (Drive up); above it: Limiter Drive \
+                 or Input Trim down"
+            }
             HintId::TruePeakOver => "Limiter: switch on, ceiling at or below the target's",
             HintId::Clipping => {
                 "Input Trim down if the clipping happens before Stem Master; clipping already in \
@@ -255,7 +258,8 @@ impl HintId {
                 "De-harsh: switch on around 3–4 kHz; or Tone: Bell cut in 2–5 kHz"
             }
             HintId::MetallicResonance => {
-                "Tone: narrow Bell cut (Q 6–8) at the resonance, or De-harsh narrow at it"
+                "Tone: narrow Bell cut (Q 6–8) at the resonance; below 10 kHz De-harsh, narrow, \
+                 also works"
             }
             HintId::SmearedTransients => "Punch: more attack; Glue: slower attack or less ratio",
             HintId::TooBright => "Tone: High Shelf down, or Tilt towards dark",
@@ -277,56 +281,78 @@ pub struct Finding {
     pub reference: f32,
     /// A frequency the hint is about (resonance), Hz; 0 when none.
     pub frequency_hz: f32,
+    /// Whether the rule ran and measured (false when it had nothing to
+    /// judge: silence, too little audio, a role it does not apply to).
+    pub measured: bool,
 }
 
-/// The one-line message of a hint, quoting the evidence.
+/// The one-line message of a hint, quoting the evidence: the measured
+/// figure and the line it is judged against (a hint held by the
+/// hysteresis margin may sit just on the good side of that line).
 pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
     let v = finding.value;
     let r = finding.reference;
     let role_name = role.display_name().to_lowercase();
     match hint {
-        HintId::Silent => "no signal above −70 LUFS: nothing to measure".to_string(),
+        HintId::Silent => {
+            if v < -150.0 {
+                "digital silence: nothing to judge".to_string()
+            } else {
+                format!("the signal stays at {v:.0} dBFS RMS, below −70: nothing to judge")
+            }
+        }
         HintId::LoudnessOffTarget => format!(
             "integrated loudness {v:.1} LUFS is {:.1} LU {} the {r:.1} LUFS target",
             (v - r).abs(),
             if v > r { "above" } else { "below" }
         ),
         HintId::TruePeakOver => {
-            format!("true peak reaches {v:+.1} dBTP, above the {r:+.1} dBTP ceiling")
+            format!("true peak reaches {v:+.1} dBTP; the ceiling is {r:+.1} dBTP")
         }
         HintId::Clipping => format!(
-            "{v:.0} clipped run{} (3 or more samples at full scale)",
+            "{v:.0} clipped run{} (3 or more samples in a row at full scale)",
             if v == 1.0 { "" } else { "s" }
         ),
         HintId::DcOffset => {
-            format!("DC offset of {v:.1} dBFS (mean of the waveform), above {r:.0} dBFS")
+            format!("DC offset (mean of the waveform) of {v:.1} dBFS; warning from {r:.0} dBFS")
         }
         HintId::OverCompressed => format!(
-            "peak-to-short-term-loudness ratio (PSR) is {v:.1} dB, below {r:.0} dB: little \
-             micro-dynamics left"
+            "peak-to-short-term-loudness ratio (PSR) of {v:.1} dB; under {r:.0} dB little \
+             micro-dynamics is left"
         ),
         HintId::LoudnessJumps => format!(
-            "short-term loudness jumps by {v:.1} LU between steady sections (more than {r:.0} LU)"
+            "the level (RMS) steps by {v:.1} dB between steady sections; warning from {r:.0} dB"
         ),
-        HintId::UnstableLowEnd => format!(
-            "the low end (below 250 Hz) varies by {v:.1} dB from second to second against the \
-             rest (steady is under {r:.0} dB)"
-        ),
-        HintId::WideLowEnd => format!(
-            "below 150 Hz the channels correlate at {v:+.2}, under {r:+.2}: the bass is wide"
-        ),
-        HintId::PoorMonoCompatibility => {
-            format!("phase correlation {v:+.2} (below {r:+.1}): the mono fold-down loses level")
+        HintId::UnstableLowEnd => {
+            let against = if role == StemRole::Bass {
+                "in level"
+            } else {
+                "against everything above 500 Hz"
+            };
+            format!(
+                "the low end (20–250 Hz) swings by {v:.1} dB (standard deviation) from second \
+                 to second {against}; steady is under {r:.1} dB"
+            )
         }
+        HintId::WideLowEnd => {
+            format!("below 150 Hz the channels correlate at {v:+.2} (wide from under {r:+.2})")
+        }
+        HintId::PoorMonoCompatibility => format!(
+            "phase correlation {v:+.2} (poor from under {r:+.1}): the mono fold-down loses level"
+        ),
         HintId::PhaseInverted => {
-            format!("low band correlates at {v:+.2}: one channel's polarity is inverted")
+            if r == rules::INVERTED_LOW_CORRELATION {
+                format!("the low band (below 150 Hz) correlates at {v:+.2}: one channel's polarity is inverted")
+            } else {
+                format!("the channels correlate at {v:+.2}: one channel's polarity is inverted")
+            }
         }
         HintId::MonoAsStereo => format!(
-            "side signal is {:.0} dB below the mid: both channels carry the same signal",
+            "side signal {:.0} dB below the mid: both channels carry the same signal",
             -v
         ),
         HintId::HarshHighMids => format!(
-            "2–5 kHz sits {:.1} dB above the {role_name} reference",
+            "2–5 kHz sits {:+.1} dB against the {role_name} reference",
             v - r
         ),
         HintId::MetallicResonance => format!(
@@ -334,19 +360,19 @@ pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
             finding.frequency_hz
         ),
         HintId::SmearedTransients => format!(
-            "crest factor {v:.1} dB (peak over RMS), below the {r:.0} dB a {role_name} stem \
-             should keep"
+            "crest factor (peak over RMS) of {v:.1} dB; a {role_name} stem should keep {r:.0} dB \
+             or more"
         ),
         HintId::TooBright => format!(
-            "5–20 kHz sits {:.1} dB above the {role_name} reference",
+            "5–20 kHz sits {:+.1} dB against the {role_name} reference",
             v - r
         ),
         HintId::TooDull => format!(
-            "5–20 kHz sits {:.1} dB below the {role_name} reference",
-            r - v
+            "5–20 kHz sits {:+.1} dB against the {role_name} reference",
+            v - r
         ),
         HintId::Muddy => format!(
-            "250–500 Hz sits {:.1} dB above the {role_name} reference",
+            "250–500 Hz sits {:+.1} dB against the {role_name} reference",
             v - r
         ),
     }

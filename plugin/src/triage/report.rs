@@ -7,12 +7,16 @@
 //! * the highest severity the live triage ([`LiveTriage`]) showed while the
 //!   file played through it, second by second.
 //!
-//! Its time ranges are the seconds whose live window (the 3 s before the
-//! second's end) the rules flagged, merged when they touch; a hint found only
-//! over the whole file spans the whole file.
+//! Its time ranges are where the rules, evaluated second by second as in the
+//! plugin, flagged it: each flagged second stands for the rule's window
+//! ending there (3 s for most rules, 5 s for DC, the low end and PSR, 6 s
+//! for a loudness jump), and touching spans merge. Ranges are therefore as
+//! precise as the window. A hint found only over the whole file, and the
+//! distance from the loudness target (an integrated figure), span the whole
+//! file.
 
 use super::live::LiveTriage;
-use super::rules::{assess, Scope, TriageContext, LIVE_WINDOW_S};
+use super::rules::{assess, live_window_s, Scope, TriageContext};
 use super::verdict::{verdict, Verdict};
 use super::{message, Finding, HintId, Severity, HINT_COUNT};
 use crate::meter::features::SecondFeatures;
@@ -73,14 +77,13 @@ pub fn triage(
     for (index, second) in seconds.iter().enumerate() {
         live.push(second, context);
         let end = (index + 1) as f64;
-        let start = (end - LIVE_WINDOW_S as f64).max(0.0);
         for hint in HintId::ALL {
             let shown = live.finding(hint);
             if shown.severity > live_worst[hint.index()].severity {
                 live_worst[hint.index()] = shown;
             }
-            let flagged = live.shown()[hint.index()] > Severity::None;
-            if flagged {
+            if live.raw_severity(hint) > Severity::None {
+                let start = (end - live_window_s(hint) as f64).max(0.0);
                 let list = &mut ranges[hint.index()];
                 match list.last_mut() {
                     Some(last) if last.1 >= start => last.1 = end.min(duration_s),
@@ -105,7 +108,8 @@ pub fn triage(
         }
         severities[hint.index()] = finding.severity;
         let mut hint_ranges = std::mem::take(&mut ranges[hint.index()]);
-        if hint_ranges.is_empty() {
+        if hint_ranges.is_empty() || hint == HintId::LoudnessOffTarget {
+            hint_ranges.clear();
             hint_ranges.push((0.0, duration_s));
         }
         hints.push(HintReport {

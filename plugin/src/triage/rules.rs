@@ -6,7 +6,8 @@
 //! ([`Scope::Live`]), the whole file offline ([`Scope::Whole`]). Rules whose
 //! figure only makes sense locally (steadiness of the low end, loudness
 //! jumps, resonances) slide their local window over the whole file and
-//! report a typical or the worst position. Nothing here allocates.
+//! report a typical or the worst position. Live evaluation never allocates;
+//! whole-file medians over more than 64 values sort a heap copy (offline).
 
 use super::{Finding, HintId, Severity, HINT_COUNT};
 use crate::meter::features::{SecondFeatures, FEATURE_BANDS};
@@ -41,9 +42,8 @@ pub struct TriageContext {
 
 /// Live window of most rules, seconds.
 pub const LIVE_WINDOW_S: usize = 3;
-/// Live window of rules that need longer averages (DC, silence,
-/// loudness jumps), seconds.
-pub const LONG_WINDOW_S: usize = 8;
+/// Live window of the DC rule, which needs a longer average, seconds.
+pub const LONG_WINDOW_S: usize = 5;
 /// Window over which the steadiness of the low end and the PSR are judged,
 /// seconds.
 pub const STEADINESS_WINDOW_S: usize = 5;
@@ -53,6 +53,9 @@ pub const STEADINESS_WINDOW_S: usize = 5;
 /// Below this short-term loudness everything is silence, LUFS (the BS.1770
 /// absolute gate).
 pub const SILENCE_LUFS: f32 = -70.0;
+/// RMS below which a window counts as silent, dBFS (the gate's level for
+/// unweighted signal).
+pub const SILENT_RMS_DBFS: f32 = -70.0;
 /// RMS below which a window is too quiet to judge tone, stereo or
 /// dynamics, dBFS.
 pub const ACTIVE_RMS_DBFS: f32 = -60.0;
@@ -132,6 +135,18 @@ pub const CREST_WARN_DB: f32 = 10.0;
 /// Crest factor under which drums are flattened (problem), dB.
 pub const CREST_PROBLEM_DB: f32 = 7.0;
 
+/// The seconds of audio a live evaluation of `hint` looks back over: a
+/// flagged evaluation stands for this span ending at its second.
+pub fn live_window_s(hint: HintId) -> usize {
+    match hint {
+        HintId::DcOffset => LONG_WINDOW_S,
+        HintId::UnstableLowEnd | HintId::OverCompressed => STEADINESS_WINDOW_S,
+        // Two 3 s sections.
+        HintId::LoudnessJumps => 2 * LIVE_WINDOW_S,
+        _ => LIVE_WINDOW_S,
+    }
+}
+
 /// Band indices of [`SecondFeatures::band_power`].
 const SUB: usize = 0;
 const BASS: usize = 1;
@@ -200,8 +215,11 @@ pub fn tone_reference(role: StemRole) -> Option<ToneReference> {
 /// Where each severity starts for one rule.
 #[derive(Debug, Clone, Copy)]
 struct Thresholds {
+    /// Where `info` starts, in the value's unit (None: never info).
     info: Option<f32>,
+    /// Where `warn` starts, in the value's unit.
     warn: Option<f32>,
+    /// Where `problem` starts, in the value's unit.
     problem: Option<f32>,
     /// True when larger values are worse.
     higher_is_worse: bool,
@@ -266,6 +284,7 @@ impl Thresholds {
             value,
             reference,
             frequency_hz: 0.0,
+            measured: true,
         }
     }
 }
@@ -275,15 +294,25 @@ impl Thresholds {
 /// Sums of a run of seconds.
 #[derive(Debug, Clone, Copy, Default)]
 struct WindowSums {
+    /// Frames (samples per channel).
     frames: f64,
+    /// Σx², mean over channels, full-scale² · samples.
     energy: f64,
+    /// Σx of the first two channels, full-scale · samples.
     channel_sums: [f64; 2],
+    /// Highest sample magnitude, linear full scale.
     sample_peak: f32,
+    /// Highest true peak, linear full scale.
     true_peak: f32,
+    /// Clip runs.
     clip_runs: u32,
+    /// Band mean squares summed over spectrum frames, full-scale² · frames.
     band_power: [f64; FEATURE_BANDS],
+    /// Spectrum frames.
     spectrum_frames: u32,
+    /// ΣL², ΣR², ΣLR, then the same below 150 Hz, full-scale² · samples.
     stereo: [f64; 6],
+    /// Highest short-term loudness at a second's end, LUFS.
     short_term_max: f32,
 }
 
@@ -378,23 +407,70 @@ fn window(history: &[SecondFeatures], seconds: usize, scope: Scope) -> &[SecondF
     }
 }
 
-/// Median of the values in `values[..n]` (sorts them); NaN when `n` is 0.
-fn median(values: &mut [f32]) -> f32 {
-    if values.is_empty() {
-        return f32::NAN;
-    }
-    values.sort_unstable_by(f32::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        0.5 * (values[n / 2 - 1] + values[n / 2])
-    }
+/// Values kept on the stack for a median: every live window fits.
+const MAX_STACK_VALUES: usize = 64;
+
+/// Collects values for a median: on the stack up to [`MAX_STACK_VALUES`]
+/// (every live window), on the heap beyond (whole files, offline only).
+struct MedianOf {
+    /// The first values, unit of the caller.
+    stack: [f32; MAX_STACK_VALUES],
+    /// Values in `stack`.
+    len: usize,
+    /// All values, once there are more than fit on the stack.
+    spill: Vec<f32>,
 }
 
-/// Most seconds any rule collects per-second values over live; longer
-/// (whole-file) windows are reduced position by position.
-const SCRATCH: usize = 64;
+impl MedianOf {
+    fn new() -> Self {
+        Self {
+            stack: [0.0; MAX_STACK_VALUES],
+            len: 0,
+            // An empty Vec does not allocate.
+            spill: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, value: f32) {
+        if self.spill.is_empty() && self.len < MAX_STACK_VALUES {
+            self.stack[self.len] = value;
+            self.len += 1;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.stack[..self.len]);
+            }
+            self.spill.push(value);
+        }
+    }
+
+    fn count(&self) -> usize {
+        if self.spill.is_empty() {
+            self.len
+        } else {
+            self.spill.len()
+        }
+    }
+
+    /// The median (mean of the middle two for an even count); None when
+    /// empty.
+    fn median(&mut self) -> Option<f32> {
+        let values = if self.spill.is_empty() {
+            &mut self.stack[..self.len]
+        } else {
+            &mut self.spill[..]
+        };
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable_by(f32::total_cmp);
+        let n = values.len();
+        Some(if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            0.5 * (values[n / 2 - 1] + values[n / 2])
+        })
+    }
+}
 
 // ---- The rules ----------------------------------------------------------------
 
@@ -417,13 +493,9 @@ pub fn assess(
     let mut set = |hint: HintId, finding: Finding| findings[hint.index()] = finding;
 
     // Silence: nothing else is judged.
-    let long = WindowSums::over(window(history, LONG_WINDOW_S, scope));
+    let short = WindowSums::over(window(history, LIVE_WINDOW_S, scope));
     let silent = match scope {
-        Scope::Live => {
-            history.len() >= LIVE_WINDOW_S
-                && long.short_term_max < SILENCE_LUFS
-                && long.rms_dbfs() < SILENCE_LUFS
-        }
+        Scope::Live => history.len() >= LIVE_WINDOW_S && short.rms_dbfs() < SILENT_RMS_DBFS,
         Scope::Whole => context.integrated_lufs.is_none(),
     };
     if silent {
@@ -436,15 +508,15 @@ pub fn assess(
             HintId::Silent,
             Finding {
                 severity,
-                value: long.short_term_max,
-                reference: SILENCE_LUFS,
+                value: short.rms_dbfs(),
+                reference: SILENT_RMS_DBFS,
                 frequency_hz: 0.0,
+                measured: true,
             },
         );
         return findings;
     }
 
-    let short = WindowSums::over(window(history, LIVE_WINDOW_S, scope));
     let active = short.rms_dbfs() >= ACTIVE_RMS_DBFS;
 
     // Loudness against the delivery target: the full mix only.
@@ -478,7 +550,7 @@ pub fn assess(
             ..Thresholds::rising(STEM_TRUE_PEAK_DBTP + 0.05, 0.0, 0.2)
         }
     };
-    let mut finding = thresholds.finding(
+    let finding = thresholds.finding(
         true_peak_dbtp,
         if role == StemRole::FullMix {
             context.ceiling_dbtp
@@ -487,9 +559,6 @@ pub fn assess(
         },
         shown_of(HintId::TruePeakOver),
     );
-    if finding.severity == Severity::Problem && context.ceiling_dbtp >= 0.0 {
-        finding.severity = Severity::Warn;
-    }
     set(HintId::TruePeakOver, finding);
 
     // Clipping: any run warns; one per second on average is a problem.
@@ -510,11 +579,13 @@ pub fn assess(
             value: runs,
             reference: 1.0,
             frequency_hz: 0.0,
+            measured: true,
         },
     );
 
     // DC offset, over the long window (a 3 s mean of low bass is not DC).
-    if history.len() >= LIVE_WINDOW_S {
+    if history.len() >= LONG_WINDOW_S {
+        let long = WindowSums::over(window(history, LONG_WINDOW_S, scope));
         let dc = long
             .channel_sums
             .iter()
@@ -546,7 +617,7 @@ pub fn assess(
                 ),
             );
         }
-        if let Some(jump) = largest_jump(window(history, LONG_WINDOW_S, scope), history, scope) {
+        if let Some(jump) = largest_jump(window(history, LIVE_WINDOW_S, scope), history, scope) {
             set(
                 HintId::LoudnessJumps,
                 Thresholds::rising(JUMP_WARN_DB, JUMP_PROBLEM_DB, 1.0).finding(
@@ -558,17 +629,14 @@ pub fn assess(
         }
     }
     if role == StemRole::Drums {
-        let mut crest = [0.0f32; SCRATCH];
-        let mut n = 0;
-        for s in window(history, LIVE_WINDOW_S, scope).iter().rev() {
+        let mut crest = MedianOf::new();
+        for s in window(history, LIVE_WINDOW_S, scope) {
             let rms = power_db(s.energy / f64::from(s.frames.max(1)));
-            if rms >= ACTIVE_RMS_DBFS && n < SCRATCH {
-                crest[n] = amplitude_db(s.sample_peak) - rms;
-                n += 1;
+            if rms >= ACTIVE_RMS_DBFS {
+                crest.push(amplitude_db(s.sample_peak) - rms);
             }
         }
-        if n > 0 {
-            let value = median(&mut crest[..n]);
+        if let Some(value) = crest.median() {
             set(
                 HintId::SmearedTransients,
                 Thresholds::falling(CREST_WARN_DB, CREST_PROBLEM_DB, 0.5).finding(
@@ -599,6 +667,11 @@ pub fn assess(
         let correlation = short.correlation(false);
         let low_present = short.low_band_share_db() >= LOW_END_PRESENT_DB;
         let low_correlation = short.correlation(true).filter(|_| low_present);
+        let inverted_reference = if low_correlation.is_some() {
+            INVERTED_LOW_CORRELATION
+        } else {
+            INVERTED_CORRELATION
+        };
         let inverted = match low_correlation {
             Some(low) => {
                 let margin = if shown_of(HintId::PhaseInverted) > Severity::None {
@@ -617,8 +690,9 @@ pub fn assess(
                 Finding {
                     severity: Severity::Problem,
                     value,
-                    reference: INVERTED_LOW_CORRELATION,
+                    reference: inverted_reference,
                     frequency_hz: 0.0,
+                    measured: true,
                 },
             );
         } else {
@@ -662,6 +736,7 @@ pub fn assess(
                     value: side,
                     reference: DUAL_MONO_SIDE_DB,
                     frequency_hz: 0.0,
+                    measured: true,
                 },
             );
         }
@@ -754,10 +829,7 @@ fn median_psr(seconds: &[SecondFeatures], history: &[SecondFeatures], scope: Sco
         .iter()
         .map(|s| s.short_term_lufs)
         .fold(f32::NEG_INFINITY, f32::max);
-    let mut values = [0.0f32; SCRATCH];
-    let mut n = 0;
-    let mut count = 0usize;
-    let mut sum = 0.0f64;
+    let mut values = MedianOf::new();
     for (i, s) in seconds.iter().enumerate() {
         let at = offset + i;
         if at < 2 || s.short_term_lufs <= loudest - 20.0 || s.short_term_lufs < SILENCE_LUFS {
@@ -767,30 +839,19 @@ fn median_psr(seconds: &[SecondFeatures], history: &[SecondFeatures], scope: Sco
             .iter()
             .map(|s| s.true_peak)
             .fold(0.0f32, f32::max);
-        let psr = amplitude_db(peak) - s.short_term_lufs;
-        if n < SCRATCH {
-            values[n] = psr;
-            n += 1;
-        }
-        count += 1;
-        sum += f64::from(psr);
+        values.push(amplitude_db(peak) - s.short_term_lufs);
     }
-    if count < 3 {
+    if values.count() < 3 {
         return None;
     }
-    if count <= SCRATCH {
-        Some(median(&mut values[..n]))
-    } else {
-        // Whole files longer than the scratch: the mean (PSR is steady
-        // enough within a song that mean and median differ little).
-        Some((sum / count as f64) as f32)
-    }
+    values.median()
 }
 
-/// The largest level step between two steady 3 s sections that meet
-/// within `seconds`: per-second RMS levels, each section's spread at most
-/// [`JUMP_STEADY_DB`], both sections active. dB; None when no position
-/// qualifies.
+/// The largest level step between two steady 3 s sections whose second
+/// section ends within `seconds` (live: the last 3 s, so a step is
+/// reported for 3 s; whole file: anywhere): per-second RMS levels, each
+/// section's spread at most [`JUMP_STEADY_DB`], both sections active. dB;
+/// None when no position qualifies.
 fn largest_jump(
     seconds: &[SecondFeatures],
     history: &[SecondFeatures],
@@ -876,26 +937,23 @@ fn low_end_spread(history: &[SecondFeatures], role: StemRole, scope: Scope) -> O
     match scope {
         Scope::Live => spread(window(history, STEADINESS_WINDOW_S, scope)),
         Scope::Whole => {
-            let mut values = [0.0f32; SCRATCH];
+            let mut values = MedianOf::new();
             let positions = history.len().saturating_sub(STEADINESS_WINDOW_S) + 1;
-            // Long files: evenly spaced positions, at most SCRATCH of them.
-            let step = positions.div_ceil(SCRATCH).max(1);
-            let mut n = 0;
-            for start in (0..positions).step_by(step) {
+            for start in 0..positions {
                 let end = (start + STEADINESS_WINDOW_S).min(history.len());
                 if let Some(value) = spread(&history[start..end]) {
-                    values[n] = value;
-                    n += 1;
+                    values.push(value);
                 }
             }
-            (n > 0).then(|| median(&mut values[..n]))
+            values.median()
         }
     }
 }
 
 /// The resonance of the last second if the two seconds before agree on
 /// its frequency (within [`RESONANCE_SAME_FREQUENCY`]) in at least one:
-/// (frequency Hz, prominence dB, the smaller of the agreeing seconds').
+/// (frequency in Hz, prominence in dB: the smaller of the last second's and
+/// the strongest agreeing second's).
 fn steady_resonance(seconds: &[SecondFeatures]) -> Option<(f32, f32)> {
     let (last, before) = seconds.split_last()?;
     if last.narrow_peak_hz <= 0.0 {
@@ -923,29 +981,26 @@ fn whole_file_resonance(history: &[SecondFeatures], thresholds: &Thresholds) -> 
         return None;
     }
     for severity in [Severity::Problem, Severity::Warn] {
-        let mut values = [0.0f32; SCRATCH];
-        let mut n = 0;
-        let mut count = 0;
+        let mut values = MedianOf::new();
         let mut frequency = 0.0;
         for end in 3..=history.len() {
             if let Some((hz, db)) = steady_resonance(&history[end - 3..end]) {
                 if thresholds.classify(db, Severity::None) >= severity {
-                    count += 1;
                     frequency = hz;
-                    if n < SCRATCH {
-                        values[n] = db;
-                        n += 1;
-                    }
+                    values.push(db);
                 }
             }
         }
-        if count as f32 >= RESONANCE_WHOLE_SHARE * positions as f32 && n > 0 {
-            return Some(Finding {
-                severity,
-                value: median(&mut values[..n]),
-                reference: RESONANCE_WARN_DB,
-                frequency_hz: frequency,
-            });
+        if values.count() as f32 >= RESONANCE_WHOLE_SHARE * positions as f32 {
+            if let Some(value) = values.median() {
+                return Some(Finding {
+                    severity,
+                    value,
+                    reference: RESONANCE_WARN_DB,
+                    frequency_hz: frequency,
+                    measured: true,
+                });
+            }
         }
     }
     None

@@ -92,7 +92,8 @@ pub fn verdict(severities: &[Severity; HINT_COUNT], role: StemRole, duration_s: 
     let mut structural = HintSet::default();
     let mut element = HintSet::default();
     let mut whole = HintSet::default();
-    let mut any_problem = [false; 3];
+    // Whether any structural / element hint is at `problem`.
+    let mut any_problem = [false; 2];
     let mut minor_doubts = 0;
     for hint in HintId::ALL {
         let severity = severities[hint.index()];
@@ -107,12 +108,14 @@ pub fn verdict(severities: &[Severity; HINT_COUNT], role: StemRole, duration_s: 
             continue;
         }
         let (set, slot) = match kind {
-            ProblemKind::Structural => (&mut structural, 0),
-            ProblemKind::Element => (&mut element, 1),
-            ProblemKind::WholeRecord => (&mut whole, 2),
+            ProblemKind::Structural => (&mut structural, Some(0)),
+            ProblemKind::Element => (&mut element, Some(1)),
+            ProblemKind::WholeRecord => (&mut whole, None),
         };
         set.insert(hint);
-        any_problem[slot] |= severity == Severity::Problem;
+        if let Some(slot) = slot {
+            any_problem[slot] |= severity == Severity::Problem;
+        }
     }
     let bonus = |problem: bool| if problem { 0.1 } else { 0.0 };
     let (service, confidence, because) = if !structural.is_empty() {
