@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
+pub mod link;
 pub mod meter;
 pub mod params;
 pub mod role;
@@ -41,6 +42,10 @@ pub struct StemMaster {
     published_history_points: u64,
     /// Seconds of live triage already published to the editor.
     published_triage_seconds: u64,
+    /// This instance's slot in the stem link, held while active.
+    link_slot: Option<link::registry::SlotHandle>,
+    /// Role last published to the link (its name follows the role).
+    link_role: Option<role::StemRole>,
 }
 
 impl Default for StemMaster {
@@ -54,6 +59,8 @@ impl Default for StemMaster {
             published_hops: 0,
             published_history_points: 0,
             published_triage_seconds: 0,
+            link_slot: None,
+            link_role: None,
         }
     }
 }
@@ -126,7 +133,31 @@ impl Plugin for StemMaster {
         self.shared
             .latency_samples
             .store(self.reported_latency_samples, Ordering::Relaxed);
+        // Claim a fresh slot in the stem link (the old one, if any, is
+        // released first).
+        self.link_slot = None;
+        let role = self.params.role.value();
+        self.link_slot = link::registry::claim(
+            self.params.link_group.value() as u32,
+            role,
+            link::registry::now_ms(),
+        );
+        self.link_role = Some(role);
+        if self.link_slot.is_none() {
+            nice_warn!("stem link: all slots taken; this instance is not linked");
+        }
+        self.shared.link_slot.store(
+            self.link_slot
+                .as_ref()
+                .map_or(-1, |slot| slot.index() as i32),
+            Ordering::Relaxed,
+        );
         true
+    }
+
+    fn deactivate(&mut self) {
+        self.link_slot = None;
+        self.shared.link_slot.store(-1, Ordering::Relaxed);
     }
 
     fn reset(&mut self) {
@@ -199,7 +230,8 @@ impl StemMaster {
             return;
         }
         self.published_hops = analyzer.hops_done();
-        self.shared.meters.store(&analyzer.readings());
+        let readings = analyzer.readings();
+        self.shared.meters.store(&readings);
         let spectrum = analyzer.spectrum().sixth_octave_db();
         self.shared.spectrum_db.write(|bins| {
             for (bin, value) in bins.iter_mut().zip(spectrum) {
@@ -218,12 +250,42 @@ impl StemMaster {
             }
         }
         self.published_history_points = history.pushed();
+        self.publish_to_link(&readings);
         let triage = self.engine.triage();
         if triage.seconds() != self.published_triage_seconds {
             self.published_triage_seconds = triage.seconds();
             let verdict = triage.verdict(&self.engine.triage_context());
             self.shared.triage.store(triage, &verdict);
         }
+    }
+}
+
+impl StemMaster {
+    /// Publishes the meters to the stem link (atomic stores; no allocation).
+    fn publish_to_link(&mut self, readings: &meter::AnalyzerReadings) {
+        let Some(slot) = &self.link_slot else {
+            return;
+        };
+        let role = self.params.role.value();
+        if self.link_role != Some(role) {
+            slot.set_name(role.display_name());
+            self.link_role = Some(role);
+        }
+        let analyzer = self.engine.analyzer();
+        let publication = link::StemPublication::measure(
+            role,
+            self.shared.sample_rate_hz.load(Ordering::Relaxed),
+            readings,
+            analyzer.spectrum().sixth_octave_db(),
+            analyzer
+                .stereo()
+                .and_then(|stereo| stereo.low_band_share_db()),
+        );
+        slot.publish(
+            &publication,
+            self.params.link_group.value() as u32,
+            link::registry::now_ms(),
+        );
     }
 }
 

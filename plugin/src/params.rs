@@ -4,6 +4,9 @@
 //! Parameter IDs are part of every saved session and preset: never rename or
 //! reuse one. `tests::parameter_list_snapshot` fails when the list changes.
 
+/// Number of stem link groups (parameter `link_group`, 1-based).
+pub const LINK_GROUPS: i32 = 16;
+
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
@@ -40,6 +43,9 @@ pub struct StemMasterParams {
     /// Gain-matched A/B: plays the original at the processed loudness.
     #[id = "ab"]
     pub compare_original: BoolParam,
+    /// Stem link group: instances with the same group see each other.
+    #[id = "link_group"]
+    pub link_group: IntParam,
     /// Tone: low cut, shelves, tilt and bell.
     #[nested(group = "Tone")]
     pub tone: ToneControls,
@@ -77,6 +83,14 @@ impl Default for StemMasterParams {
             role: EnumParam::new("Stem Role", StemRole::FullMix),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             compare_original: BoolParam::new("Compare Original", false),
+            link_group: IntParam::new(
+                "Link Group",
+                1,
+                IntRange::Linear {
+                    min: 1,
+                    max: LINK_GROUPS,
+                },
+            ),
             tone: ToneControls::default(),
             deharsh: DeharshControls::default(),
             low_end: LowEndControls::default(),
@@ -932,6 +946,7 @@ mod tests {
                 "role | Stem Role | choice drums|bass|vocals|backing-vocals|music|effects|full-mix | default full-mix",
                 "bypass | Bypass | toggle | default off",
                 "ab | Compare Original | toggle | default off",
+            "link_group | Link Group | float 1..16  | default 1",
                 "tone_on | Tone | toggle | default off",
                 "lowcut_on | Low Cut | toggle | default off",
                 "lowcut_hz | Low Cut Frequency | float 20..300 Hz | default 30.0",

@@ -338,3 +338,84 @@ fn live_triage_reaches_the_shared_state() {
         Severity::None
     );
 }
+
+/// Stem link in one process: instances on stem buses publish to the
+/// registry and the master instance sees every one of them, with the
+/// loudness each stem's own meter shows (within 0.2 LU; they are the same
+/// meter read at most one 10 ms hop apart); a released instance disappears
+/// from the master's view at once.
+#[test]
+fn linked_instances_see_each_other() {
+    use stem_master::link::registry::{snapshot, LinkedStem, MAX_LINKED};
+    use stem_master::link::StemPublication;
+    use stem_master::role::StemRole;
+    // A group of its own: other tests in this binary use the default 1.
+    let group = 7.0;
+    let roles = [
+        ("drums", 0.0, 1.0),
+        ("bass", 1.0, 0.25),
+        ("full-mix", 6.0, 0.5),
+    ];
+    let mut instances: Vec<(StemMaster, TestHost)> = roles
+        .iter()
+        .map(|&(_, role_index, _)| {
+            let plugin = StemMaster::default();
+            set_param(&plugin, "role", role_index);
+            set_param(&plugin, "link_group", group);
+            (plugin, TestHost::new(48_000.0))
+        })
+        .collect();
+    for (plugin, host) in &mut instances {
+        activate(plugin, host, 48_000.0, 512);
+    }
+    for ((plugin, host), &(_, _, amplitude)) in instances.iter_mut().zip(&roles) {
+        let tone: Vec<f32> = (0..4 * 48_000)
+            .map(|n| amplitude * 0.1 * (std::f32::consts::TAU * 220.0 * n as f32 / 48_000.0).sin())
+            .collect();
+        process(plugin, host, &mut [tone.clone(), tone], 512);
+    }
+    let view = |instances: &[(StemMaster, TestHost)]| -> Vec<LinkedStem> {
+        let master_slot = instances
+            .last()
+            .unwrap()
+            .0
+            .shared()
+            .link_slot
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert!(master_slot >= 0, "the master is linked");
+        let mut out = [LinkedStem {
+            slot: 0,
+            publication: StemPublication::empty(StemRole::FullMix),
+            updated_ms: 0,
+        }; MAX_LINKED];
+        let now = stem_master::link::registry::now_ms();
+        let n = snapshot(group as u32, Some(master_slot as usize), now, &mut out);
+        out[..n].to_vec()
+    };
+    let seen = view(&instances);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for (index, role) in [(0usize, StemRole::Drums), (1, StemRole::Bass)] {
+        let own = instances[index]
+            .0
+            .shared()
+            .meters
+            .integrated_lufs
+            .load()
+            .expect("measured");
+        let row = seen
+            .iter()
+            .find(|row| row.publication.role == role)
+            .unwrap_or_else(|| panic!("{role:?} linked"));
+        assert_eq!(row.publication.name(), role.display_name());
+        assert!(
+            (row.publication.integrated_lufs - own).abs() <= 0.2,
+            "{role:?}: linked {} LUFS, own meter {own} LUFS",
+            row.publication.integrated_lufs
+        );
+    }
+    // Removing an instance removes its row.
+    instances.remove(1);
+    let seen = view(&instances);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].publication.role, StemRole::Drums);
+}

@@ -326,6 +326,15 @@ impl StereoMeter {
         self.live_low.correlation(SILENT_MEAN_SQUARE, false)
     }
 
+    /// Live (300 ms) energy below 150 Hz relative to the whole signal's, dB;
+    /// None when both channels are below −100 dBFS RMS.
+    pub fn low_band_share_db(&self) -> Option<f32> {
+        let total = self.live.ll + self.live.rr;
+        let low = self.live_low.ll + self.live_low.rr;
+        (total >= 2.0 * SILENT_MEAN_SQUARE)
+            .then(|| (10.0 * (low.max(1e-30) / total).log10()) as f32)
+    }
+
     /// Sums since the last reset, including the unfinished hop: ΣL², ΣR²,
     /// ΣL·R, then the same for the low band, full-scale² · samples.
     pub fn moment_sums(&self) -> [f64; 6] {

@@ -3,7 +3,7 @@
 //! and an atomic ring for the loudness history. No side ever waits.
 
 use atomic_float::AtomicF32;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU8, Ordering};
 
 mod history_ring;
 mod triple_buffer;
@@ -222,6 +222,9 @@ pub struct SharedState {
     pub meters: MeterValues,
     /// Live triage hints and verdict of the output.
     pub triage: TriageValues,
+    /// This instance's slot in the stem link registry, −1 when not linked
+    /// (the master's view leaves its own slot out).
+    pub link_slot: AtomicI32,
     /// Live 1/6-octave spectrum of the output, dB (a full-scale sine reads
     /// 0 dB in its bin).
     pub spectrum_db: TripleBuffer<[f32; SPECTRUM_BINS]>,
@@ -250,6 +253,7 @@ impl Default for SharedState {
             output_peak: AtomicF32::new(0.0),
             meters: MeterValues::new(),
             triage: TriageValues::default(),
+            link_slot: AtomicI32::new(-1),
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
             history: HistoryRing::new(HISTORY_SECONDS * 10),
             gain_reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
