@@ -373,3 +373,144 @@ fn json_lists_hints_and_verdict() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+/// `seconds` of a sum of `count` sines spread evenly (in log frequency)
+/// from `low_hz` to `high_hz`, phases from `seed`, each at `amplitude`.
+fn sines(
+    low_hz: f64,
+    high_hz: f64,
+    count: usize,
+    amplitude: f64,
+    seed: u64,
+    seconds: f64,
+) -> Vec<f32> {
+    let rate = 48_000.0;
+    let mut state = seed;
+    let partials: Vec<(f64, f64)> = (0..count)
+        .map(|k| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let phase = (state >> 11) as f64 / (1u64 << 53) as f64 * std::f64::consts::TAU;
+            let f = low_hz * (high_hz / low_hz).powf((k as f64 + 0.5) / count as f64);
+            (f * (1.0 + 0.01 * (phase - 3.0) / 3.0), phase)
+        })
+        .collect();
+    (0..(seconds * rate) as usize)
+        .map(|n| {
+            let t = n as f64 / rate;
+            let v: f64 = partials
+                .iter()
+                .map(|&(f, p)| (std::f64::consts::TAU * f * t + p).sin())
+                .sum();
+            (amplitude * v) as f32
+        })
+        .collect()
+}
+
+/// `--stem NAME=FILE ...`: every stem measured and set against the mix
+/// (the sum of the stems), the link hints raised for stems built to mask
+/// each other and not for stems that don't, and the verdict follows.
+#[test]
+fn stems_are_judged_together() {
+    let dir = scratch("stems");
+    let write = |name: &str, mono: Vec<f32>| {
+        let path = dir.join(format!("{name}.wav"));
+        write_wav(&path, &[mono.clone(), mono], 48_000);
+        path
+    };
+    // Two stems with their energy in the same bands at the same level.
+    let vocals = write("vocals", sines(300.0, 3000.0, 24, 0.02, 1, 8.0));
+    let music = write("music", sines(300.0, 3000.0, 24, 0.02, 2, 8.0));
+    // A bass and hats: no band in common.
+    let bass = write("bass", sines(45.0, 110.0, 6, 0.05, 3, 8.0));
+    let hats = write("drums", sines(5000.0, 12000.0, 24, 0.01, 4, 8.0));
+    let stem = |name: &str, path: &Path| format!("{name}={}", path.display());
+    let json = |args: &[String]| -> Value {
+        let mut all = vec!["analyze".to_string(), "--json".to_string()];
+        all.extend_from_slice(args);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let output = stem_master(&refs);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+
+    let masking = json(&[
+        "--stem".into(),
+        stem("vocals", &vocals),
+        "--stem".into(),
+        stem("music", &music),
+    ]);
+    let found = hints(&masking);
+    let hint = found
+        .iter()
+        .find(|h| h.0 == "masking")
+        .expect("masking raised");
+    assert!(
+        hint.2.contains("vocals") && hint.2.contains("music"),
+        "{}",
+        hint.2
+    );
+    assert_eq!(masking["verdict"]["service"], "full-mix");
+    // Two equally loud, unrelated stems: each 3 LU under their sum; each
+    // reads what its own analysis reads.
+    let rows = masking["stems"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let relative = row["relative_to_mix_lu"].as_f64().unwrap();
+        assert!((relative + 3.0).abs() < 0.3, "{row}");
+        let own = analyze_json(Path::new(row["file"].as_str().unwrap()), &[]);
+        let own_lufs = number(&own, "/loudness/integrated_lufs");
+        assert!((row["integrated_lufs"].as_f64().unwrap() - own_lufs).abs() < 0.01);
+    }
+    assert_eq!(rows[0]["name"], "vocals");
+    assert_eq!(rows[0]["role"], "vocals");
+
+    let apart = json(&[
+        "--stem".into(),
+        stem("bass", &bass),
+        "--stem".into(),
+        stem("drums", &hats),
+    ]);
+    assert!(hints(&apart).iter().all(|h| h.0 != "masking"), "{apart}");
+    let shares: Vec<f64> = apart["stems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["low_end_share"].as_f64().unwrap())
+        .collect();
+    assert!(shares[0] > 0.99 && shares[1] < 0.01, "{shares:?}");
+
+    // Music carrying the low end against a bass: low-end-conflict.
+    let boomy = write("boomy", sines(40.0, 110.0, 6, 0.05, 5, 8.0));
+    let conflict = json(&[
+        "--stem".into(),
+        stem("bass", &bass),
+        "--stem".into(),
+        stem("music", &boomy),
+    ]);
+    assert!(
+        hints(&conflict).iter().any(|h| h.0 == "low-end-conflict"),
+        "{conflict}"
+    );
+
+    // Stems at different sample rates: a clear error, status 2.
+    let other_rate = dir.join("other-rate.wav");
+    let tone = sine(-20.0, 2.0, 44_100);
+    write_wav(&other_rate, &[tone.clone(), tone], 44_100);
+    let output = stem_master(&[
+        "analyze",
+        "--stem",
+        &stem("vocals", &vocals),
+        "--stem",
+        &stem("music", &other_rate),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("sample rate"), "{stderr}");
+}

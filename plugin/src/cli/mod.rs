@@ -29,6 +29,7 @@ stem-master — Stem Master's processing engine, offline, on WAV files
 
 USAGE:
     stem-master analyze IN.wav [--json] [--timeline] [--role ROLE] [--target TARGET]
+    stem-master analyze --stem NAME=FILE... [--mix FILE] [--json] [--target TARGET]
     stem-master render IN.wav -o OUT.wav [OPTIONS]
     stem-master params
     stem-master --help | --version
@@ -59,6 +60,17 @@ ANALYZE OPTIONS:
                            peak against: spotify, apple, youtube, amazon,
                            deezer, aes, ebu, or a loudness in LUFS (ceiling
                            −1 dBTP). Default spotify (−14 LUFS, −1 dBTP).
+    --stem NAME=FILE       A stem of the track, repeatable: each is measured,
+                           set against the mix (loudness relative to it,
+                           share of the low end) and the stems are judged
+                           together (stem-balance, masking,
+                           low-end-conflict). NAME is also the stem's role
+                           when it names one (vocals, drums, bass, ...),
+                           otherwise the role is music. Stems must share one
+                           sample rate; shorter ones count as silence after
+                           their end; mono stems feed both channels.
+    --mix FILE             The mix of the stems, judged as the full mix
+                           (default: the sum of the stems).
 
 RENDER OPTIONS:
     -o, --output PATH      Where to write (required). Written to a hidden
@@ -375,6 +387,8 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
     let mut timeline = false;
     let mut role = StemRole::FullMix;
     let mut target = parse_target("spotify")?;
+    let mut stems: Vec<analyze::StemInput> = Vec::new();
+    let mut mix = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let mut value = |name: &str| {
@@ -388,16 +402,48 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
             "--timeline" => timeline = true,
             "--role" => role = parse_role(&value(arg)?)?,
             "--target" => target = parse_target(&value(arg)?)?,
+            "--stem" => {
+                let text = value(arg)?;
+                let (name, path) = text
+                    .split_once('=')
+                    .filter(|(n, p)| !n.trim().is_empty() && !p.is_empty())
+                    .ok_or_else(|| {
+                        Failure::usage(format!("--stem wants NAME=FILE, got '{text}'"))
+                    })?;
+                let name = name.trim().to_string();
+                if stems.iter().any(|s| s.name == name) {
+                    return Err(Failure::usage(format!("two stems are named '{name}'")));
+                }
+                stems.push(analyze::StemInput {
+                    role: StemRole::parse(&name).unwrap_or(StemRole::Music),
+                    name,
+                    path: PathBuf::from(path),
+                });
+            }
+            "--mix" => mix = Some(PathBuf::from(value(arg)?)),
             other => take_input(&mut input, "analyze", other)?,
         }
     }
-    let input = input.ok_or_else(|| Failure::usage("analyze needs an input file".into()))?;
+    if stems.is_empty() {
+        if mix.is_some() {
+            return Err(Failure::usage("--mix goes with --stem".into()));
+        }
+        if input.is_none() {
+            return Err(Failure::usage("analyze needs an input file".into()));
+        }
+    } else if input.is_some() {
+        return Err(Failure::usage(
+            "with --stem, give the mix as --mix FILE, not as an input file".into(),
+        ));
+    }
     Ok(Some(analyze::AnalyzeOptions {
         input,
         json,
         timeline,
         role,
         target,
+        stems,
+        mix,
     }))
 }
 

@@ -5,6 +5,7 @@
 //! [`StemPublication`] is what one instance publishes. Plain Rust: nothing
 //! here knows the plugin framework.
 
+pub mod aggregate;
 pub mod registry;
 
 use crate::meter::spectrum::SIXTH_OCTAVE_BINS;

@@ -549,9 +549,10 @@ fn every_hint_is_raised_by_its_signal_and_not_by_its_near_miss() {
         cases.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The link hints judge several stems together: link/aggregate tests.
     let missing: Vec<&str> = HintId::ALL
         .iter()
-        .filter(|h| !covered.contains(h))
+        .filter(|h| !h.is_link() && !covered.contains(h))
         .map(|h| h.id())
         .collect();
     assert!(

@@ -21,6 +21,7 @@ pub mod report;
 pub mod rules;
 pub mod verdict;
 
+use crate::link::aggregate as rules_link;
 use crate::role::StemRole;
 
 /// How serious a hint is.
@@ -87,10 +88,16 @@ pub enum HintId {
     TooBright,
     TooDull,
     Muddy,
+    /// Stem link: vocals against the rest.
+    StemBalance,
+    /// Stem link: two stems share their main bands at the same level.
+    Masking,
+    /// Stem link: a stem other than bass or drums crowds the low end.
+    LowEndConflict,
 }
 
 /// Number of hint ids.
-pub const HINT_COUNT: usize = 18;
+pub const HINT_COUNT: usize = 21;
 
 /// What kind of treatment a problem needs; decides the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +131,9 @@ impl HintId {
         HintId::TooBright,
         HintId::TooDull,
         HintId::Muddy,
+        HintId::StemBalance,
+        HintId::Masking,
+        HintId::LowEndConflict,
     ];
 
     /// Position in [`HintId::ALL`].
@@ -152,7 +162,19 @@ impl HintId {
             HintId::TooBright => "too-bright",
             HintId::TooDull => "too-dull",
             HintId::Muddy => "muddy",
+            HintId::StemBalance => "stem-balance",
+            HintId::Masking => "masking",
+            HintId::LowEndConflict => "low-end-conflict",
         }
+    }
+
+    /// Whether the hint judges several linked stems together (the master's
+    /// view) rather than one signal.
+    pub const fn is_link(self) -> bool {
+        matches!(
+            self,
+            HintId::StemBalance | HintId::Masking | HintId::LowEndConflict
+        )
     }
 
     /// Parses a machine name.
@@ -181,6 +203,9 @@ impl HintId {
             HintId::TooBright => "Too bright",
             HintId::TooDull => "Too dull",
             HintId::Muddy => "Muddy",
+            HintId::StemBalance => "Stem balance",
+            HintId::Masking => "Masking",
+            HintId::LowEndConflict => "Low-end conflict",
         }
     }
 
@@ -188,7 +213,9 @@ impl HintId {
     /// `severity`.
     pub fn kind(self, role: StemRole, severity: Severity) -> ProblemKind {
         match self {
-            HintId::PhaseInverted | HintId::PoorMonoCompatibility => ProblemKind::Structural,
+            HintId::PhaseInverted | HintId::PoorMonoCompatibility | HintId::Masking => {
+                ProblemKind::Structural
+            }
             // Squashed or wildly uneven dynamics at problem level are a
             // production matter; milder cases a mastering engineer rides.
             HintId::OverCompressed | HintId::LoudnessJumps => {
@@ -211,7 +238,9 @@ impl HintId {
             | HintId::WideLowEnd
             | HintId::HarshHighMids
             | HintId::MetallicResonance
-            | HintId::SmearedTransients => ProblemKind::Element,
+            | HintId::SmearedTransients
+            | HintId::StemBalance
+            | HintId::LowEndConflict => ProblemKind::Element,
             HintId::Silent
             | HintId::LoudnessOffTarget
             | HintId::TruePeakOver
@@ -265,6 +294,15 @@ impl HintId {
             HintId::TooBright => "Tone: High Shelf down, or Tilt towards dark",
             HintId::TooDull => "Tone: High Shelf up, or Tilt towards bright",
             HintId::Muddy => "Tone: Bell cut around 250–400 Hz (Q about 1)",
+            HintId::StemBalance => "Input Trim on the vocal stem, up or down",
+            HintId::Masking => {
+                "needs a mix: give each part its own range; on the stems, a Tone Bell cut on \
+                 one of the two in the shared band"
+            }
+            HintId::LowEndConflict => {
+                "Tone: Low Cut on the crowding stem (100–150 Hz), leave the low end to bass and \
+                 kick"
+            }
         }
     }
 }
@@ -374,6 +412,20 @@ pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
         HintId::Muddy => format!(
             "250–500 Hz sits {:+.1} dB against the {role_name} reference",
             v - r
+        ),
+        HintId::StemBalance => format!(
+            "the vocals sit {v:+.1} LU against the other stems (balanced from {:+.0} to {:+.0} LU)",
+            rules_link::VOCAL_BALANCE_WARN_LU.0,
+            rules_link::VOCAL_BALANCE_WARN_LU.1
+        ),
+        HintId::Masking => format!(
+            "two stems share {v:.0} of their main third-octave bands at nearly the same level, \
+             from {:.0} Hz",
+            finding.frequency_hz
+        ),
+        HintId::LowEndConflict => format!(
+            "a stem other than bass or drums carries {:.0} % of the energy below 125 Hz",
+            100.0 * v
         ),
     }
 }
