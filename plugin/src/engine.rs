@@ -721,6 +721,12 @@ impl Engine {
         &self.triage
     }
 
+    /// The live triage, to add findings judged outside the engine (the
+    /// stem link's, on the master).
+    pub fn triage_mut(&mut self) -> &mut LiveTriage {
+        &mut self.triage
+    }
+
     /// The meters on the output.
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer

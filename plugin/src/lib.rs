@@ -46,6 +46,8 @@ pub struct StemMaster {
     link_slot: Option<link::registry::SlotHandle>,
     /// Role last published to the link (its name follows the role).
     link_role: Option<role::StemRole>,
+    /// As the master (role Full Mix): the linked stems and their hints.
+    master_view: link::MasterView,
 }
 
 impl Default for StemMaster {
@@ -61,6 +63,7 @@ impl Default for StemMaster {
             published_triage_seconds: 0,
             link_slot: None,
             link_role: None,
+            master_view: link::MasterView::default(),
         }
     }
 }
@@ -251,6 +254,9 @@ impl StemMaster {
         }
         self.published_history_points = history.pushed();
         self.publish_to_link(&readings);
+        if self.engine.triage().seconds() != self.published_triage_seconds {
+            self.update_master_view(&readings);
+        }
         let triage = self.engine.triage();
         if triage.seconds() != self.published_triage_seconds {
             self.published_triage_seconds = triage.seconds();
@@ -261,6 +267,35 @@ impl StemMaster {
 }
 
 impl StemMaster {
+    /// As the master, judges the linked stems once per triage second and
+    /// feeds the link hints to the live triage (no allocation).
+    fn update_master_view(&mut self, readings: &meter::AnalyzerReadings) {
+        let is_master = self.params.role.value() == role::StemRole::FullMix;
+        let findings = if is_master && self.link_slot.is_some() {
+            let mix_lufs = readings
+                .loudness
+                .integrated_lufs
+                .or(readings.loudness.short_term_lufs)
+                .map_or(f32::NAN, |x| x as f32);
+            self.master_view.update(
+                self.params.link_group.value() as u32,
+                self.link_slot.as_ref().map(|slot| slot.index()),
+                link::registry::now_ms(),
+                mix_lufs,
+            )
+        } else {
+            [
+                (triage::HintId::StemBalance, triage::Finding::default()),
+                (triage::HintId::Masking, triage::Finding::default()),
+                (triage::HintId::LowEndConflict, triage::Finding::default()),
+            ]
+        };
+        self.engine.triage_mut().push_link(&findings);
+        self.shared
+            .linked_stems
+            .store(self.master_view.stems() as u32, Ordering::Relaxed);
+    }
+
     /// Publishes the meters to the stem link (atomic stores; no allocation).
     fn publish_to_link(&mut self, readings: &meter::AnalyzerReadings) {
         let Some(slot) = &self.link_slot else {
@@ -272,11 +307,13 @@ impl StemMaster {
             self.link_role = Some(role);
         }
         let analyzer = self.engine.analyzer();
+        let mut bands = [0.0f32; meter::spectrum::SIXTH_OCTAVE_BINS];
+        analyzer.spectrum().medium_sixth_octave_db(&mut bands);
         let publication = link::StemPublication::measure(
             role,
             self.shared.sample_rate_hz.load(Ordering::Relaxed),
             readings,
-            analyzer.spectrum().sixth_octave_db(),
+            &bands,
             analyzer
                 .stereo()
                 .and_then(|stereo| stereo.low_band_share_db()),

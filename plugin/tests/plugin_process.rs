@@ -419,3 +419,100 @@ fn linked_instances_see_each_other() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].publication.role, StemRole::Drums);
 }
+
+/// `seconds` at 48 kHz of `count` sines spread evenly (log frequency)
+/// from `low_hz` to `high_hz`, phases from `seed`, each at `amplitude`.
+fn sines(
+    low_hz: f32,
+    high_hz: f32,
+    count: usize,
+    amplitude: f32,
+    seed: u32,
+    seconds: usize,
+) -> Vec<f32> {
+    let partials: Vec<(f32, f32)> = (0..count)
+        .map(|k| {
+            let f = low_hz * (high_hz / low_hz).powf((k as f32 + 0.5) / count as f32);
+            (
+                f,
+                (k as u32 * 7919 + seed * 104_729) as f32 % std::f32::consts::TAU,
+            )
+        })
+        .collect();
+    (0..seconds * 48_000)
+        .map(|n| {
+            let t = n as f32 / 48_000.0;
+            amplitude
+                * partials
+                    .iter()
+                    .map(|&(f, p)| (std::f32::consts::TAU * f * t + p).sin())
+                    .sum::<f32>()
+        })
+        .collect()
+}
+
+/// The master (role Full Mix) judges the stems linked to it while audio
+/// plays: two stems built to mask each other raise `masking` on the
+/// master and make its verdict a full mix; a bass and hats do not.
+#[test]
+fn the_master_raises_link_hints_live() {
+    use stem_master::triage::verdict::Service;
+    use stem_master::triage::{HintId, Severity};
+    let run = |group: f32, stems: [(f32, Vec<f32>); 2]| -> (Severity, Service, u32) {
+        let mut instances: Vec<(StemMaster, TestHost, Vec<f32>)> = Vec::new();
+        let mut mix = vec![0.0f32; stems[0].1.len()];
+        for (role, audio) in stems {
+            for (m, x) in mix.iter_mut().zip(&audio) {
+                *m += x;
+            }
+            let plugin = StemMaster::default();
+            set_param(&plugin, "role", role);
+            set_param(&plugin, "link_group", group);
+            instances.push((plugin, TestHost::new(48_000.0), audio));
+        }
+        let master = StemMaster::default();
+        set_param(&master, "role", 6.0);
+        set_param(&master, "link_group", group);
+        instances.push((master, TestHost::new(48_000.0), mix));
+        for (plugin, host, _) in &mut instances {
+            activate(plugin, host, 48_000.0, 512);
+        }
+        // Interleave one second at a time, as a host runs its buses.
+        let seconds = instances[0].2.len() / 48_000;
+        for second in 0..seconds {
+            for (plugin, host, audio) in &mut instances {
+                let part = audio[second * 48_000..(second + 1) * 48_000].to_vec();
+                process(plugin, host, &mut [part.clone(), part], 512);
+            }
+        }
+        let shared = instances[2].0.shared().clone();
+        (
+            shared.triage.finding(HintId::Masking).severity,
+            shared.triage.verdict().service,
+            shared
+                .linked_stems
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    // Vocals (2) and music (4) with their energy in the same bands.
+    let (masking, service, linked) = run(
+        11.0,
+        [
+            (2.0, sines(300.0, 3000.0, 24, 0.02, 1, 8)),
+            (4.0, sines(300.0, 3000.0, 24, 0.02, 2, 8)),
+        ],
+    );
+    assert_eq!(linked, 2);
+    assert!(masking >= Severity::Warn, "{masking:?}");
+    assert_eq!(service, Service::FullMix);
+    // Bass (1) and drums (0) with no band in common.
+    let (masking, _, linked) = run(
+        12.0,
+        [
+            (1.0, sines(45.0, 110.0, 6, 0.05, 3, 8)),
+            (0.0, sines(5000.0, 12000.0, 24, 0.01, 4, 8)),
+        ],
+    );
+    assert_eq!(linked, 2);
+    assert_eq!(masking, Severity::None);
+}

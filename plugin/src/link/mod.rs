@@ -8,6 +8,9 @@
 pub mod aggregate;
 pub mod registry;
 
+use crate::triage::{Finding, HintId};
+use registry::{LinkedStem, MAX_LINKED};
+
 use crate::meter::spectrum::SIXTH_OCTAVE_BINS;
 use crate::meter::AnalyzerReadings;
 use crate::role::StemRole;
@@ -36,8 +39,8 @@ pub struct StemPublication {
     pub integrated_lufs: f32,
     /// Highest true peak of the last 3 s, dBTP.
     pub true_peak_dbtp: f32,
-    /// Third-octave band levels of the live spectrum (0.3 s average), dB re
-    /// a full-scale sine, [`LINK_BANDS`] bands.
+    /// Third-octave band levels of the spectrum's 3 s average, dB re a
+    /// full-scale sine, [`LINK_BANDS`] bands.
     pub band_db: [f32; LINK_BANDS],
     /// Level below 150 Hz: the low band's share of the stereo energy, dB
     /// (NaN for mono).
@@ -68,8 +71,9 @@ impl StemPublication {
 
     /// The analyzer's current values for an instance of `role` at
     /// `sample_rate_hz`: loudness and peaks from `readings`, third-octave
-    /// bands from the live 1/6-octave spectrum `sixth_octave_db`, the low
-    /// band's share from the stereo moments `low_share_db`.
+    /// bands from the 1/6-octave spectrum `sixth_octave_db` (its 3 s
+    /// average), the low band's share from the stereo moments
+    /// `low_share_db`.
     pub fn measure(
         role: StemRole,
         sample_rate_hz: f32,
@@ -124,6 +128,63 @@ impl StemPublication {
             band_db,
             ..Self::empty(role)
         }
+    }
+}
+
+/// The master's view of the stems linked to it: a fixed buffer for the
+/// registry's snapshot, so that it can be refreshed on the audio thread.
+pub struct MasterView {
+    /// The latest snapshot; `stems` entries are valid.
+    linked: Box<[LinkedStem; MAX_LINKED]>,
+    /// Their publications, in the same order.
+    publications: Box<[StemPublication; MAX_LINKED]>,
+    /// Stems visible in the latest snapshot.
+    stems: usize,
+}
+
+impl Default for MasterView {
+    fn default() -> Self {
+        let empty = StemPublication::empty(StemRole::FullMix);
+        Self {
+            linked: Box::new(
+                [LinkedStem {
+                    slot: 0,
+                    publication: empty,
+                    updated_ms: 0,
+                }; MAX_LINKED],
+            ),
+            publications: Box::new([empty; MAX_LINKED]),
+            stems: 0,
+        }
+    }
+}
+
+impl MasterView {
+    /// Reads the live stems of `group` (other than `own_slot`) and judges
+    /// them against a mix of `mix_lufs` LUFS; returns the link findings.
+    /// Never allocates.
+    pub fn update(
+        &mut self,
+        group: u32,
+        own_slot: Option<usize>,
+        now_ms: u64,
+        mix_lufs: f32,
+    ) -> [(HintId, Finding); 3] {
+        self.stems = registry::snapshot(group, own_slot, now_ms, &mut self.linked);
+        for (publication, stem) in self.publications.iter_mut().zip(&self.linked[..self.stems]) {
+            *publication = stem.publication;
+        }
+        let assessment = aggregate::assess(&self.publications[..self.stems], mix_lufs);
+        [
+            (HintId::StemBalance, assessment.stem_balance),
+            (HintId::Masking, assessment.masking),
+            (HintId::LowEndConflict, assessment.low_end_conflict),
+        ]
+    }
+
+    /// Stems visible at the latest update.
+    pub fn stems(&self) -> usize {
+        self.stems
     }
 }
 

@@ -545,6 +545,19 @@ impl SpectrumAnalyzer {
         self.bands(&self.sum_power, 1.0 / self.frames as f64)
     }
 
+    /// The medium-term (3 s exponential average) spectrum in the 1/6-octave
+    /// bins of [`Self::sixth_octave_db`], dB re a full-scale sine, into
+    /// `out` (at most [`SIXTH_OCTAVE_BINS`] values). Never allocates.
+    pub fn medium_sixth_octave_db(&self, out: &mut [f32]) {
+        for (value, span) in out.iter_mut().zip(&self.spans) {
+            *value = if self.frames == 0 {
+                FLOOR_DB
+            } else {
+                power_to_db(span.power(&self.medium_power))
+            };
+        }
+    }
+
     /// Band energies from the live (exponentially averaged) spectrum.
     pub fn live_bands(&self) -> BandLevels {
         self.bands(&self.live_power, 1.0)

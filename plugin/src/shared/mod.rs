@@ -225,6 +225,8 @@ pub struct SharedState {
     /// This instance's slot in the stem link registry, −1 when not linked
     /// (the master's view leaves its own slot out).
     pub link_slot: AtomicI32,
+    /// Stems the master instance sees in its link group (0 on stems).
+    pub linked_stems: AtomicU32,
     /// Live 1/6-octave spectrum of the output, dB (a full-scale sine reads
     /// 0 dB in its bin).
     pub spectrum_db: TripleBuffer<[f32; SPECTRUM_BINS]>,
@@ -254,6 +256,7 @@ impl Default for SharedState {
             meters: MeterValues::new(),
             triage: TriageValues::default(),
             link_slot: AtomicI32::new(-1),
+            linked_stems: AtomicU32::new(0),
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
             history: HistoryRing::new(HISTORY_SECONDS * 10),
             gain_reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),

@@ -85,8 +85,29 @@ impl LiveTriage {
         self.seconds += 1;
         let findings = assess(&self.history[..self.len], context, Scope::Live, &self.shown);
         for (index, finding) in findings.iter().enumerate() {
+            // Link hints come from the master's view (`push_link`).
+            if HintId::ALL[index].is_link() {
+                continue;
+            }
             if finding.measured {
                 self.latest[index] = *finding;
+            }
+            self.raw[index] = finding.severity;
+            self.apply(index, finding.severity);
+        }
+    }
+
+    /// The master's link findings of this second (stem-balance, masking,
+    /// low-end-conflict), through the same hysteresis. Call once per
+    /// [`Self::push`].
+    pub fn push_link(&mut self, findings: &[(HintId, Finding)]) {
+        for &(hint, finding) in findings {
+            if !hint.is_link() {
+                continue;
+            }
+            let index = hint.index();
+            if finding.measured {
+                self.latest[index] = finding;
             }
             self.raw[index] = finding.severity;
             self.apply(index, finding.severity);
