@@ -44,8 +44,6 @@ pub struct StemMaster {
     published_triage_seconds: u64,
     /// This instance's slot in the stem link, held while active.
     link_slot: Option<link::registry::SlotHandle>,
-    /// Role last published to the link (its name follows the role).
-    link_role: Option<role::StemRole>,
     /// As the master (role Full Mix): the linked stems and their hints.
     master_view: link::MasterView,
 }
@@ -62,7 +60,6 @@ impl Default for StemMaster {
             published_history_points: 0,
             published_triage_seconds: 0,
             link_slot: None,
-            link_role: None,
             master_view: link::MasterView::default(),
         }
     }
@@ -139,13 +136,18 @@ impl Plugin for StemMaster {
         // Claim a fresh slot in the stem link (the old one, if any, is
         // released first).
         self.link_slot = None;
-        let role = self.params.role.value();
+        let name = self
+            .params
+            .link_name
+            .read()
+            .map(|name| name.clone())
+            .unwrap_or_default();
         self.link_slot = link::registry::claim(
             self.params.link_group.value() as u32,
-            role,
+            self.params.role.value(),
+            &name,
             link::registry::now_ms(),
         );
-        self.link_role = Some(role);
         if self.link_slot.is_none() {
             nice_warn!("stem link: all slots taken; this instance is not linked");
         }
@@ -153,6 +155,10 @@ impl Plugin for StemMaster {
             self.link_slot
                 .as_ref()
                 .map_or(-1, |slot| slot.index() as i32),
+            Ordering::Relaxed,
+        );
+        self.shared.link_token.store(
+            self.link_slot.as_ref().map_or(0, |slot| slot.token()),
             Ordering::Relaxed,
         );
         true
@@ -302,10 +308,6 @@ impl StemMaster {
             return;
         };
         let role = self.params.role.value();
-        if self.link_role != Some(role) {
-            slot.set_name(role.display_name());
-            self.link_role = Some(role);
-        }
         let analyzer = self.engine.analyzer();
         let mut bands = [0.0f32; meter::spectrum::SIXTH_OCTAVE_BINS];
         analyzer.spectrum().medium_sixth_octave_db(&mut bands);

@@ -46,6 +46,10 @@ pub struct StemMasterParams {
     /// Stem link group: instances with the same group see each other.
     #[id = "link_group"]
     pub link_group: IntParam,
+    /// The name the stem link shows for this instance; empty for the
+    /// role's name. Saved with the session; set from the editor.
+    #[persist = "link_name"]
+    pub link_name: Arc<std::sync::RwLock<String>>,
     /// Tone: low cut, shelves, tilt and bell.
     #[nested(group = "Tone")]
     pub tone: ToneControls,
@@ -91,6 +95,7 @@ impl Default for StemMasterParams {
                     max: LINK_GROUPS,
                 },
             ),
+            link_name: Arc::new(std::sync::RwLock::new(String::new())),
             tone: ToneControls::default(),
             deharsh: DeharshControls::default(),
             low_end: LowEndControls::default(),

@@ -406,7 +406,7 @@ fn linked_instances_see_each_other() {
             .iter()
             .find(|row| row.publication.role == role)
             .unwrap_or_else(|| panic!("{role:?} linked"));
-        assert_eq!(row.publication.name(), role.display_name());
+        assert_eq!(row.publication.display_name(), role.display_name());
         assert!(
             (row.publication.integrated_lufs - own).abs() <= 0.2,
             "{role:?}: linked {} LUFS, own meter {own} LUFS",

@@ -45,6 +45,7 @@ pub fn create(
         input_meter: PeakBallistics::default(),
         output_meter: PeakBallistics::default(),
         last_frame: None,
+        link_name: None,
     };
     create_egui_editor(
         state,
@@ -66,6 +67,9 @@ pub struct EditorApp {
     output_meter: PeakBallistics,
     /// When the previous frame was drawn, for meter decay.
     last_frame: Option<Instant>,
+    /// The stem link name being edited (read from the saved state when the
+    /// window opens).
+    link_name: Option<String>,
 }
 
 impl nice_plug_egui::NiceEguiApp for EditorApp {
@@ -122,6 +126,36 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
                 if picked != current {
                     pick_role(&self.params, gui_context, picked);
                 }
+                ui.end_row();
+                ui.label("Link name").on_hover_text(
+                    "The name the master instance shows for this stem; empty for the role's \
+                     name. Saved with the session.",
+                );
+                let params = &self.params;
+                let name = self.link_name.get_or_insert_with(|| {
+                    params
+                        .link_name
+                        .read()
+                        .map(|name| name.clone())
+                        .unwrap_or_default()
+                });
+                if ui
+                    .add(
+                        egui::TextEdit::singleline(name)
+                            .char_limit(crate::link::NAME_BYTES)
+                            .hint_text(current.display_name())
+                            .desired_width(180.0),
+                    )
+                    .changed()
+                {
+                    set_link_name(&self.params, &self.shared, name);
+                }
+                ui.end_row();
+                ui.label("Link group").on_hover_text(
+                    "Instances in the same group (1–16) see each other: stems on the stem \
+                     buses, the Full Mix instance on the master bus",
+                );
+                ui.add(ParamSlider::for_param(&self.params.link_group, &setter).with_width(180.0));
                 ui.end_row();
                 ui.label("Input trim")
                     .on_hover_text("Gain before all processing, in dB (−24 to +24)");
@@ -185,6 +219,7 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
     fn editor_closed(&mut self) {
         self.gui_context = None;
         self.last_frame = None;
+        self.link_name = None;
     }
 }
 
@@ -234,6 +269,22 @@ fn delivery_row(
             }
         }
     });
+}
+
+/// Saves the stem link name and shows it to the master at once.
+fn set_link_name(params: &StemMasterParams, shared: &SharedState, name: &str) {
+    if let Ok(mut saved) = params.link_name.write() {
+        saved.clear();
+        saved.push_str(name);
+    }
+    let slot = shared.link_slot.load(Ordering::Relaxed);
+    if slot >= 0 {
+        crate::link::registry::rename(
+            slot as usize,
+            shared.link_token.load(Ordering::Relaxed),
+            name,
+        );
+    }
 }
 
 /// Sets the role and, once, its starting point for the modules, as host

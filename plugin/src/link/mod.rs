@@ -26,8 +26,8 @@ pub const NAME_BYTES: usize = 32;
 pub struct StemPublication {
     /// What the instance processes.
     pub role: StemRole,
-    /// Its name (UTF-8, `name_len` bytes), editable; the role's name by
-    /// default.
+    /// Its name (UTF-8, `name_len` bytes) as the user set it; empty for
+    /// the role's name ([`Self::display_name`]).
     pub name: [u8; NAME_BYTES],
     /// Bytes of `name` in use.
     pub name_len: u8,
@@ -96,10 +96,18 @@ impl StemPublication {
         }
     }
 
-    /// The name as text.
+    /// The name as text (empty when the user set none).
     pub fn name(&self) -> &str {
         let bytes = &self.name[..usize::from(self.name_len).min(NAME_BYTES)];
         std::str::from_utf8(bytes).unwrap_or("")
+    }
+
+    /// The name to show: the user's, or the role's.
+    pub fn display_name(&self) -> &str {
+        match self.name() {
+            "" => self.role.display_name(),
+            name => name,
+        }
     }
 
     /// The scalar values in the registry's order.

@@ -103,10 +103,11 @@ pub struct SlotHandle {
     token: u64,
 }
 
-/// Claims a free slot for an instance in link `group`, or None when all
-/// [`MAX_LINKED`] slots are taken. Not for the audio thread's hot path (it
-/// scans the table), but it never allocates or blocks.
-pub fn claim(group: u32, role: StemRole, now_ms: u64) -> Option<SlotHandle> {
+/// Claims a free slot for an instance of `role` named `name` (empty: the
+/// role's name) in link `group`, or None when all [`MAX_LINKED`] slots are
+/// taken. Not for the audio thread's hot path (it scans the table), but it
+/// never allocates or blocks.
+pub fn claim(group: u32, role: StemRole, name: &str, now_ms: u64) -> Option<SlotHandle> {
     let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
     for (index, slot) in SLOTS.iter().enumerate() {
         if slot
@@ -115,7 +116,7 @@ pub fn claim(group: u32, role: StemRole, now_ms: u64) -> Option<SlotHandle> {
             .is_ok()
         {
             let handle = SlotHandle { index, token };
-            handle.set_name(role.display_name());
+            write_name(&SLOTS[index], name);
             handle.write(
                 |slot| &slot.sequence,
                 |slot| {
@@ -140,6 +141,11 @@ impl SlotHandle {
     /// Index of the slot (stable while claimed).
     pub fn index(&self) -> usize {
         self.index
+    }
+
+    /// This claim's token (for [`rename`]).
+    pub fn token(&self) -> u64 {
+        self.token
     }
 
     /// Runs `write` on the slot between the two increments of `sequence`
@@ -173,29 +179,44 @@ impl SlotHandle {
             },
         );
     }
+}
 
-    /// Sets the name shown for the instance (editor thread); longer names
-    /// are cut at a character boundary within [`NAME_BYTES`] bytes.
-    pub fn set_name(&self, name: &str) {
-        let mut end = name.len().min(NAME_BYTES);
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        let mut bytes = [0u8; NAME_BYTES];
-        bytes[..end].copy_from_slice(&name.as_bytes()[..end]);
-        self.write(
-            |slot| &slot.name_sequence,
-            |slot| {
-                for (word, chunk) in slot.name.iter().zip(bytes.chunks_exact(4)) {
-                    word.store(
-                        u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]),
-                        Ordering::Relaxed,
-                    );
-                }
-                slot.name_len.store(end as u32, Ordering::Relaxed);
-            },
+/// Renames the instance holding slot `index` with claim `token` (its
+/// editor); returns false when that claim no longer holds the slot. The
+/// name has its own seqlock and this is its only writer after the claim.
+pub fn rename(index: usize, token: u64, name: &str) -> bool {
+    let Some(slot) = SLOTS.get(index) else {
+        return false;
+    };
+    if slot.owner.load(Ordering::Acquire) != token {
+        return false;
+    }
+    write_name(slot, name);
+    true
+}
+
+/// Writes `name` (cut at a character boundary within [`NAME_BYTES`]
+/// bytes) under the slot's name seqlock.
+fn write_name(slot: &Slot, name: &str) {
+    let mut end = name.len().min(NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut bytes = [0u8; NAME_BYTES];
+    bytes[..end].copy_from_slice(&name.as_bytes()[..end]);
+    let start = slot.name_sequence.load(Ordering::Relaxed);
+    slot.name_sequence
+        .store(start.wrapping_add(1), Ordering::Relaxed);
+    fence(Ordering::Release);
+    for (word, chunk) in slot.name.iter().zip(bytes.chunks_exact(4)) {
+        word.store(
+            u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]),
+            Ordering::Relaxed,
         );
     }
+    slot.name_len.store(end as u32, Ordering::Relaxed);
+    slot.name_sequence
+        .store(start.wrapping_add(2), Ordering::Release);
 }
 
 impl Drop for SlotHandle {
@@ -324,10 +345,10 @@ mod tests {
     #[test]
     fn claimed_slots_are_seen_by_their_group_until_released() {
         let group = 9001;
-        let master = claim(group, StemRole::FullMix, 0).unwrap();
-        let drums = claim(group, StemRole::Drums, 0).unwrap();
-        let bass = claim(group, StemRole::Bass, 0).unwrap();
-        let other_group = claim(9002, StemRole::Vocals, 0).unwrap();
+        let master = claim(group, StemRole::FullMix, "", 0).unwrap();
+        let drums = claim(group, StemRole::Drums, "", 0).unwrap();
+        let bass = claim(group, StemRole::Bass, "Sub bass", 0).unwrap();
+        let other_group = claim(9002, StemRole::Vocals, "", 0).unwrap();
         drums.publish(&publication(StemRole::Drums, -20.0), group, 100);
         bass.publish(&publication(StemRole::Bass, -24.0), group, 100);
         other_group.publish(&publication(StemRole::Vocals, -18.0), 9002, 100);
@@ -336,7 +357,9 @@ mod tests {
         let drums_row = seen.iter().find(|s| s.slot == drums.index()).unwrap();
         assert_eq!(drums_row.publication.role, StemRole::Drums);
         assert_eq!(drums_row.publication.integrated_lufs, -20.0);
-        assert_eq!(drums_row.publication.name(), "Drums");
+        assert_eq!(drums_row.publication.display_name(), "Drums");
+        let bass_row = seen.iter().find(|s| s.slot == bass.index()).unwrap();
+        assert_eq!(bass_row.publication.display_name(), "Sub bass");
         drop(bass);
         let seen = live(group, Some(master.index()), 200);
         assert_eq!(seen.len(), 1);
@@ -346,7 +369,7 @@ mod tests {
     #[test]
     fn a_slot_that_stops_publishing_times_out() {
         let group = 9003;
-        let stem = claim(group, StemRole::Music, 0).unwrap();
+        let stem = claim(group, StemRole::Music, "", 0).unwrap();
         stem.publish(&publication(StemRole::Music, -20.0), group, 10_000);
         assert_eq!(live(group, None, 10_000 + SLOT_TIMEOUT_MS).len(), 1);
         assert_eq!(live(group, None, 10_001 + SLOT_TIMEOUT_MS).len(), 0);
@@ -357,13 +380,17 @@ mod tests {
     #[test]
     fn names_are_cut_at_a_character_boundary() {
         let group = 9004;
-        let stem = claim(group, StemRole::Vocals, 0).unwrap();
+        let stem = claim(group, StemRole::Vocals, "", 0).unwrap();
         stem.publish(&publication(StemRole::Vocals, -20.0), group, 0);
-        stem.set_name("Lead vox");
+        assert_eq!(live(group, None, 0)[0].publication.display_name(), "Vocals");
+        assert!(rename(stem.index(), stem.token(), "Lead vox"));
         assert_eq!(live(group, None, 0)[0].publication.name(), "Lead vox");
         // 31 ASCII bytes and a two-byte character: cut before it.
         let long = format!("{}é", "a".repeat(31));
-        stem.set_name(&long);
+        assert!(rename(stem.index(), stem.token(), &long));
+        assert_eq!(live(group, None, 0)[0].publication.name(), "a".repeat(31));
+        // A stale token (an earlier claim of the slot) renames nothing.
+        assert!(!rename(stem.index(), stem.token() + 1_000_000, "Other"));
         assert_eq!(live(group, None, 0)[0].publication.name(), "a".repeat(31));
     }
 
@@ -379,7 +406,7 @@ mod tests {
             p.correlation = value;
             p
         };
-        let stem = claim(group, StemRole::Drums, 0).unwrap();
+        let stem = claim(group, StemRole::Drums, "", 0).unwrap();
         stem.publish(&consistent(0.0), group, 0);
         let stop = Arc::new(AtomicBool::new(false));
         let writer = {

@@ -3,7 +3,7 @@
 //! and an atomic ring for the loudness history. No side ever waits.
 
 use atomic_float::AtomicF32;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 mod history_ring;
 mod triple_buffer;
@@ -225,6 +225,9 @@ pub struct SharedState {
     /// This instance's slot in the stem link registry, −1 when not linked
     /// (the master's view leaves its own slot out).
     pub link_slot: AtomicI32,
+    /// The claim token of that slot (0 when not linked), so the editor can
+    /// rename the instance (`link::registry::rename`).
+    pub link_token: AtomicU64,
     /// Stems the master instance sees in its link group (0 on stems).
     pub linked_stems: AtomicU32,
     /// Live 1/6-octave spectrum of the output, dB (a full-scale sine reads
@@ -256,6 +259,7 @@ impl Default for SharedState {
             meters: MeterValues::new(),
             triage: TriageValues::default(),
             link_slot: AtomicI32::new(-1),
+            link_token: AtomicU64::new(0),
             linked_stems: AtomicU32::new(0),
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
             history: HistoryRing::new(HISTORY_SECONDS * 10),
