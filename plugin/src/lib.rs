@@ -167,6 +167,7 @@ impl Plugin for StemMaster {
     fn deactivate(&mut self) {
         self.link_slot = None;
         self.shared.link_slot.store(-1, Ordering::Relaxed);
+        self.shared.linked_stems.store(0, Ordering::Relaxed);
     }
 
     fn reset(&mut self) {

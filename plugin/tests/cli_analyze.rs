@@ -499,6 +499,44 @@ fn stems_are_judged_together() {
         "{conflict}"
     );
 
+    // A mono stem in a stereo sum plays in both channels and is measured
+    // so: BS.1770 reads it 3.01 LU above the mono file on its own, and it
+    // then sits 3 LU under its sum with an equally loud stereo stem.
+    let mono_vocals = dir.join("mono-vocals.wav");
+    write_wav(
+        &mono_vocals,
+        &[sines(300.0, 3000.0, 24, 0.02, 1, 8.0)],
+        48_000,
+    );
+    let mixed = json(&[
+        "--stem".into(),
+        stem("vocals", &mono_vocals),
+        "--stem".into(),
+        stem("music", &music),
+    ]);
+    let own = number(
+        &analyze_json(&mono_vocals, &[]),
+        "/loudness/integrated_lufs",
+    );
+    let row = &mixed["stems"][0];
+    assert!(
+        (row["integrated_lufs"].as_f64().unwrap() - (own + 3.01)).abs() < 0.05,
+        "{row} against {own}"
+    );
+    assert!(
+        (row["relative_to_mix_lu"].as_f64().unwrap() + 3.0).abs() < 0.3,
+        "{row}"
+    );
+    // --role does not go with --stem.
+    let output = stem_master(&[
+        "analyze",
+        "--stem",
+        &stem("vocals", &vocals),
+        "--role",
+        "bass",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+
     // Stems at different sample rates: a clear error, status 2.
     let other_rate = dir.join("other-rate.wav");
     let tone = sine(-20.0, 2.0, 44_100);

@@ -256,19 +256,23 @@ fn measure_stems(options: &AnalyzeOptions) -> Result<Report, Failure> {
              resample them first"
         )));
     }
-    let mix_channels = mix_source.as_ref().map_or_else(
-        || sources.iter().map(WavSource::channels).max().unwrap_or(1),
-        WavSource::channels,
-    );
+    // Channels of the stems' sum: stereo if any stem is.
+    let sum_channels = sources.iter().map(WavSource::channels).max().unwrap_or(1);
+    let mix_channels = mix_source
+        .as_ref()
+        .map_or(sum_channels, WavSource::channels);
     let longest = sources
         .iter()
         .map(WavSource::frames)
         .chain(mix_source.iter().map(WavSource::frames))
         .max()
         .unwrap_or(0);
+    // A mono stem in a stereo sum plays in both channels: it is measured
+    // that way too (BS.1770 reads dual mono 3 LU louder than the mono
+    // file), so that its loudness and its share of the mix agree.
     let mut stems: Vec<Measurement> = sources
         .iter()
-        .map(|s| Measurement::new(rate, s.channels(), MINIMAL_HISTORY_SECONDS))
+        .map(|_| Measurement::new(rate, sum_channels, MINIMAL_HISTORY_SECONDS))
         .collect();
     let mut mix = Measurement::new(rate, mix_channels, history_seconds(options, longest, rate));
     let mut planar: Vec<Vec<Vec<f32>>> = sources
@@ -300,7 +304,9 @@ fn measure_stems(options: &AnalyzeOptions) -> Result<Report, Failure> {
             for channel in &mut planar[i] {
                 channel[read[i]..block].fill(0.0);
             }
-            let slices: Vec<&[f32]> = planar[i].iter().map(|c| &c[..block]).collect();
+            let slices: Vec<&[f32]> = (0..sum_channels)
+                .map(|c| &planar[i][c.min(planar[i].len() - 1)][..block])
+                .collect();
             stem.feed(&slices);
         }
         if mix_source.is_some() {

@@ -435,6 +435,11 @@ fn parse_analyze(args: &[String]) -> Result<Option<analyze::AnalyzeOptions>, Fai
         return Err(Failure::usage(
             "with --stem, give the mix as --mix FILE, not as an input file".into(),
         ));
+    } else if args.iter().any(|arg| arg == "--role") {
+        return Err(Failure::usage(
+            "--role does not go with --stem: each stem's role is its NAME, the mix is the full mix"
+                .into(),
+        ));
     }
     Ok(Some(analyze::AnalyzeOptions {
         input,

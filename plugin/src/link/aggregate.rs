@@ -10,11 +10,15 @@ use crate::triage::{Finding, Severity};
 /// Most stems judged together.
 pub const MAX_STEMS: usize = super::registry::MAX_LINKED;
 /// Third-octave bands whose centre is at or below 125 Hz: the low end
-/// (bands 0..=8, 19.7–125 Hz).
+/// (bands 0..=8, centres 19.7–125 Hz, reaching up to about 140 Hz).
 const LOW_BANDS: usize = 9;
-/// First and last third-octave band judged for masking: 100 Hz (band 8)
-/// to 8 kHz (band 27).
-const MASKING_BANDS: (usize, usize) = (8, 27);
+/// First and last third-octave band judged for masking: centres 99 Hz
+/// (band 7) to 8 kHz (band 26).
+const MASKING_BANDS: (usize, usize) = (7, 26);
+/// Stems quieter than this are not judged (silent or nearly), LUFS.
+pub const PRESENT_LUFS: f32 = -60.0;
+/// A band below this level is never a main band, dB re a full-scale sine.
+pub const MAIN_BAND_FLOOR_DB: f32 = -80.0;
 /// A band is one of a stem's main bands when it is within this of the
 /// stem's loudest band, dB.
 pub const MAIN_BAND_DB: f32 = 6.0;
@@ -44,7 +48,8 @@ pub struct StemRow {
     pub loudness_lufs: f32,
     /// The stem's loudness minus the mix's, LU.
     pub relative_to_mix_lu: f32,
-    /// Its share of the energy below 125 Hz among all stems, 0..=1.
+    /// Its share of the low-end energy (third-octave bands to 125 Hz) among
+    /// all stems, 0..=1.
     pub low_end_share: f32,
 }
 
@@ -127,12 +132,18 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
         };
     }
 
-    // Vocals against everything else.
+    let present: [bool; MAX_STEMS] =
+        std::array::from_fn(|i| stems.get(i).is_some_and(|s| loudness(s) >= PRESENT_LUFS));
+
+    // Vocals (lead and backing) against everything else.
     let mut vocal = 0.0f64;
     let mut rest = 0.0f64;
-    for stem in stems {
+    for (i, stem) in stems.iter().enumerate() {
+        if !present[i] {
+            continue;
+        }
         let energy = power(loudness(stem));
-        if stem.role == StemRole::Vocals {
+        if matches!(stem.role, StemRole::Vocals | StemRole::BackingVocals) {
             vocal += energy;
         } else {
             rest += energy;
@@ -162,25 +173,37 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
         };
     }
 
-    // Masking: main bands shared at nearly the same level.
-    let main = |stem: &StemPublication, band: usize| {
+    // Masking: main bands shared at nearly the same level. Each stem's main
+    // bands as a bit mask, once.
+    let main: [u32; MAX_STEMS] = std::array::from_fn(|i| {
+        let Some(stem) = stems.get(i).filter(|_| present[i]) else {
+            return 0;
+        };
         let loudest = stem
             .band_db
             .iter()
             .cloned()
             .fold(f32::NEG_INFINITY, f32::max);
-        stem.band_db[band].is_finite() && stem.band_db[band] >= loudest - MAIN_BAND_DB
-    };
+        (MASKING_BANDS.0..=MASKING_BANDS.1.min(LINK_BANDS - 1))
+            .filter(|&band| {
+                let level = stem.band_db[band];
+                level.is_finite() && level >= MAIN_BAND_FLOOR_DB && level >= loudest - MAIN_BAND_DB
+            })
+            .fold(0u32, |mask, band| mask | (1 << band))
+    });
     let mut masking = Finding::default();
     let mut masking_pair = (0, 0);
     for a in 0..stems.len() {
         for b in a + 1..stems.len() {
+            let shared = main[a] & main[b];
+            if shared == 0 {
+                continue;
+            }
             let (sa, sb) = (&stems[a], &stems[b]);
             let mut colliding = 0usize;
             let mut first_band = None;
             for band in MASKING_BANDS.0..=MASKING_BANDS.1.min(LINK_BANDS - 1) {
-                if main(sa, band)
-                    && main(sb, band)
+                if shared & (1 << band) != 0
                     && (sa.band_db[band] - sb.band_db[band]).abs() <= COLLISION_DB
                 {
                     colliding += 1;
@@ -206,11 +229,18 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
         }
     }
 
-    // Low end: a stem other than bass or drums carrying much of it.
+    // Low end: a stem other than bass or drums carrying much of it, judged
+    // only while bass or drums play (in an intro without them, a pad may
+    // carry all of the low end).
     let mut low_end_conflict = Finding::default();
     let mut low_end_stem = 0;
+    let owners_play = stems.iter().enumerate().any(|(i, stem)| {
+        present[i]
+            && matches!(stem.role, StemRole::Bass | StemRole::Drums)
+            && to_db(low[i]) >= MAIN_BAND_FLOOR_DB
+    });
     for (i, stem) in stems.iter().enumerate() {
-        if matches!(stem.role, StemRole::Bass | StemRole::Drums) {
+        if !owners_play || !present[i] || matches!(stem.role, StemRole::Bass | StemRole::Drums) {
             continue;
         }
         let share = rows[i].low_end_share;
@@ -299,7 +329,7 @@ mod tests {
 
     #[test]
     fn masking_needs_shared_main_bands_at_nearly_the_same_level() {
-        // Both loudest in bands 12..18 (250 Hz–1 kHz) at −20 dB: 6 bands.
+        // Both loudest in bands 12..18 (315 Hz–1 kHz) at −20 dB: 6 bands.
         let a = stem(StemRole::Vocals, -20.0, 12..18, -20.0);
         let b = stem(StemRole::Music, -20.0, 12..18, -22.0);
         let found = assess(&[a, b], -17.0);
@@ -334,6 +364,35 @@ mod tests {
         // With the music above 125 Hz only, no conflict.
         let high_music = stem(StemRole::Music, -20.0, 12..18, -20.0);
         let found = assess(&[vocals, bass, high_music], -17.0);
+        assert_eq!(found.low_end_conflict.severity, Severity::None);
+    }
+}
+
+#[cfg(test)]
+mod silence_tests {
+    use super::*;
+
+    /// Silent stems (floor-level bands, no loudness) raise nothing: no
+    /// masking between two of them, no low-end share for a music stem, no
+    /// balance.
+    #[test]
+    fn silent_stems_raise_nothing() {
+        let silent = |role| {
+            let mut p = StemPublication::empty(role);
+            p.band_db = [-150.0; LINK_BANDS];
+            p.short_term_lufs = -120.0;
+            p
+        };
+        let found = assess(&[silent(StemRole::Vocals), silent(StemRole::Music)], -30.0);
+        assert_eq!(found.masking.severity, Severity::None);
+        assert_eq!(found.stem_balance.severity, Severity::None);
+        assert_eq!(found.low_end_conflict.severity, Severity::None);
+        // A pad carrying all of the low end while bass and drums are silent
+        // (an intro): not a conflict.
+        let mut pad = StemPublication::empty(StemRole::Music);
+        pad.integrated_lufs = -20.0;
+        pad.band_db = std::array::from_fn(|b| if b < 9 { -20.0 } else { -60.0 });
+        let found = assess(&[pad, silent(StemRole::Bass)], -20.0);
         assert_eq!(found.low_end_conflict.severity, Severity::None);
     }
 }

@@ -42,8 +42,8 @@ pub struct StemPublication {
     /// Third-octave band levels of the spectrum's 3 s average, dB re a
     /// full-scale sine, [`LINK_BANDS`] bands.
     pub band_db: [f32; LINK_BANDS],
-    /// Level below 150 Hz: the low band's share of the stereo energy, dB
-    /// (NaN for mono).
+    /// Level below 150 Hz: the low band's share of the stereo energy over
+    /// the last 300 ms, dB (NaN for mono); shown, not judged.
     pub low_band_db: f32,
     /// Phase correlation of the last 300 ms, −1..=1 (NaN for mono).
     pub correlation: f32,
@@ -178,9 +178,15 @@ impl MasterView {
         now_ms: u64,
         mix_lufs: f32,
     ) -> [(HintId, Finding); 3] {
-        self.stems = registry::snapshot(group, own_slot, now_ms, &mut self.linked);
-        for (publication, stem) in self.publications.iter_mut().zip(&self.linked[..self.stems]) {
-            *publication = stem.publication;
+        let found = registry::snapshot(group, own_slot, now_ms, &mut self.linked);
+        // Other Full Mix instances (a second master, or a stem instance
+        // whose role was never set) are not stems.
+        self.stems = 0;
+        for stem in &self.linked[..found] {
+            if stem.publication.role != StemRole::FullMix {
+                self.publications[self.stems] = stem.publication;
+                self.stems += 1;
+            }
         }
         let assessment = aggregate::assess(&self.publications[..self.stems], mix_lufs);
         [

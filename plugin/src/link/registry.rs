@@ -33,6 +33,8 @@ const READ_ATTEMPTS: usize = 4;
 
 /// Owner value of a free slot.
 const FREE: u64 = 0;
+/// Owner value of a slot being set up by [`claim`]: readers skip it.
+const CLAIMING: u64 = u64::MAX;
 
 /// One instance's published values, every field an atomic.
 struct Slot {
@@ -110,13 +112,15 @@ pub struct SlotHandle {
 pub fn claim(group: u32, role: StemRole, name: &str, now_ms: u64) -> Option<SlotHandle> {
     let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
     for (index, slot) in SLOTS.iter().enumerate() {
+        // Taken as CLAIMING first: readers skip the slot until its data
+        // and name are this instance's, then the token is stored.
         if slot
             .owner
-            .compare_exchange(FREE, token, Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(FREE, CLAIMING, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
             let handle = SlotHandle { index, token };
-            write_name(&SLOTS[index], name);
+            write_name(slot, name, None);
             handle.write(
                 |slot| &slot.sequence,
                 |slot| {
@@ -131,6 +135,7 @@ pub fn claim(group: u32, role: StemRole, name: &str, now_ms: u64) -> Option<Slot
                     slot.updated_ms.store(now_ms, Ordering::Relaxed);
                 },
             );
+            slot.owner.store(token, Ordering::Release);
             return Some(handle);
         }
     }
@@ -188,25 +193,47 @@ pub fn rename(index: usize, token: u64, name: &str) -> bool {
     let Some(slot) = SLOTS.get(index) else {
         return false;
     };
-    if slot.owner.load(Ordering::Acquire) != token {
-        return false;
-    }
-    write_name(slot, name);
-    true
+    write_name(slot, name, Some(token))
 }
 
 /// Writes `name` (cut at a character boundary within [`NAME_BYTES`]
-/// bytes) under the slot's name seqlock.
-fn write_name(slot: &Slot, name: &str) {
+/// bytes) under the slot's name seqlock; with `owner`, only if that claim
+/// still holds the slot once the name is locked (a claim marks the slot
+/// before it writes its own name, so a late rename cannot overwrite it).
+/// Returns whether the name was written.
+fn write_name(slot: &Slot, name: &str, owner: Option<u64>) -> bool {
     let mut end = name.len().min(NAME_BYTES);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
     let mut bytes = [0u8; NAME_BYTES];
     bytes[..end].copy_from_slice(&name.as_bytes()[..end]);
-    let start = slot.name_sequence.load(Ordering::Relaxed);
-    slot.name_sequence
-        .store(start.wrapping_add(1), Ordering::Relaxed);
+    // The name has two possible writers (a claim on the activating thread,
+    // a rename from the editor): take its counter from even to odd with a
+    // compare-and-swap, so only one writes at a time. Neither runs on the
+    // audio thread.
+    let start = loop {
+        let current = slot.name_sequence.load(Ordering::Relaxed);
+        if current.is_multiple_of(2)
+            && slot
+                .name_sequence
+                .compare_exchange_weak(
+                    current,
+                    current.wrapping_add(1),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            break current;
+        }
+        std::hint::spin_loop();
+    };
+    if owner.is_some_and(|token| slot.owner.load(Ordering::Acquire) != token) {
+        slot.name_sequence
+            .store(start.wrapping_add(2), Ordering::Release);
+        return false;
+    }
     fence(Ordering::Release);
     for (word, chunk) in slot.name.iter().zip(bytes.chunks_exact(4)) {
         word.store(
@@ -217,6 +244,7 @@ fn write_name(slot: &Slot, name: &str) {
     slot.name_len.store(end as u32, Ordering::Relaxed);
     slot.name_sequence
         .store(start.wrapping_add(2), Ordering::Release);
+    true
 }
 
 impl Drop for SlotHandle {
@@ -254,12 +282,15 @@ pub fn snapshot(
 ) -> usize {
     let mut found = 0;
     for (index, slot) in SLOTS.iter().enumerate() {
-        if Some(index) == exclude || slot.owner.load(Ordering::Acquire) == FREE {
+        let owner = slot.owner.load(Ordering::Acquire);
+        if Some(index) == exclude || owner == FREE || owner == CLAIMING {
             continue;
         }
-        if let Some(stem) = read_slot(index, slot) {
+        if let Some((stem, stem_group)) = read_slot(index, slot) {
+            // The same owner before and after: not a mix of two claims.
+            let same_owner = slot.owner.load(Ordering::Acquire) == owner;
             let fresh = now_ms.saturating_sub(stem.updated_ms) <= SLOT_TIMEOUT_MS;
-            if fresh && slot.group.load(Ordering::Relaxed) == group {
+            if same_owner && fresh && stem_group == group {
                 out[found] = stem;
                 found += 1;
             }
@@ -286,8 +317,8 @@ fn read_consistent<T>(sequence: &AtomicU64, read: impl Fn() -> T) -> Option<T> {
     None
 }
 
-/// A consistent copy of a slot, or None if it kept changing.
-fn read_slot(index: usize, slot: &Slot) -> Option<LinkedStem> {
+/// A consistent copy of a slot and its group, or None if it kept changing.
+fn read_slot(index: usize, slot: &Slot) -> Option<(LinkedStem, u32)> {
     let (name, name_len) = read_consistent(&slot.name_sequence, || {
         let mut name = [0u8; NAME_BYTES];
         for (chunk, word) in name.chunks_exact_mut(4).zip(&slot.name) {
@@ -303,14 +334,18 @@ fn read_slot(index: usize, slot: &Slot) -> Option<LinkedStem> {
         let band_db: [f32; LINK_BANDS] =
             std::array::from_fn(|i| f32::from_bits(slot.bands[i].load(Ordering::Relaxed)));
         let updated_ms = slot.updated_ms.load(Ordering::Relaxed);
+        let group = slot.group.load(Ordering::Relaxed);
         let mut publication = StemPublication::from_scalars(role, scalars, band_db);
         publication.name = name;
         publication.name_len = name_len as u8;
-        LinkedStem {
-            slot: index,
-            publication,
-            updated_ms,
-        }
+        (
+            LinkedStem {
+                slot: index,
+                publication,
+                updated_ms,
+            },
+            group,
+        )
     })
 }
 
