@@ -10,7 +10,7 @@ use crate::params::{self, ParamKind, StemMasterParams};
 use crate::role::StemRole;
 
 mod analyze;
-mod json;
+pub mod json;
 mod render;
 pub mod wav;
 

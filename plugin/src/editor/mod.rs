@@ -17,6 +17,7 @@ use nice_plug_egui::widgets::generic_ui::{self, GenericSlider};
 
 mod loudness_panel;
 mod meter_bar;
+mod stems_panel;
 mod triage_panel;
 
 use meter_bar::{PeakBallistics, PEAK_METER_FLOOR_DB};
@@ -46,6 +47,7 @@ pub fn create(
         output_meter: PeakBallistics::default(),
         last_frame: None,
         link_name: None,
+        stems_panel: stems_panel::StemsPanel::default(),
     };
     create_egui_editor(
         state,
@@ -70,6 +72,8 @@ pub struct EditorApp {
     /// The stem link name being edited (read from the saved state when the
     /// window opens).
     link_name: Option<String>,
+    /// The master's stem table.
+    stems_panel: stems_panel::StemsPanel,
 }
 
 impl nice_plug_egui::NiceEguiApp for EditorApp {
@@ -187,6 +191,11 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
             ui.separator();
             triage_panel::show(ui, &self.shared, self.params.role.value());
             ui.separator();
+            if self.params.role.value() == StemRole::FullMix {
+                self.stems_panel
+                    .show(ui, &self.shared, self.params.link_group.value() as u32);
+                ui.separator();
+            }
             ui.horizontal(|ui| {
                 for (name, held) in GAIN_REDUCTION_NAMES
                     .iter()

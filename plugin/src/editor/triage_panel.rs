@@ -18,20 +18,6 @@ fn colour(severity: Severity) -> egui::Color32 {
 
 /// Draws the triage of the shared live state for material of `role`.
 pub fn show(ui: &mut egui::Ui, shared: &SharedState, role: StemRole) {
-    if role == StemRole::FullMix {
-        let linked = shared.linked_stems.load(Ordering::Relaxed);
-        if linked == 0 {
-            ui.label(
-                "Stem link: no linked stems visible. Put Stem Master on the stem buses (same \
-                 link group); a host that runs each plugin in its own process keeps them apart.",
-            );
-        } else {
-            ui.label(format!(
-                "Stem link: {linked} stem{} linked",
-                if linked == 1 { "" } else { "s" }
-            ));
-        }
-    }
     let triage = &shared.triage;
     let seconds = triage.seconds.load(Ordering::Relaxed);
     if seconds == 0 {

@@ -104,6 +104,75 @@ fn loudness(stem: &StemPublication) -> f32 {
     }
 }
 
+/// Where two stems collide: their shared main bands at nearly the same
+/// level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Collision {
+    /// Colliding third-octave bands.
+    pub bands: usize,
+    /// The lowest and highest colliding band (indices; centres from
+    /// [`band_centre_hz`]).
+    pub first_band: Option<usize>,
+    /// The highest colliding band.
+    pub last_band: Option<usize>,
+}
+
+impl Collision {
+    /// How serious this many colliding bands are.
+    pub fn severity(&self) -> Severity {
+        if self.bands >= MASKING_PROBLEM_BANDS {
+            Severity::Problem
+        } else if self.bands >= MASKING_WARN_BANDS {
+            Severity::Warn
+        } else {
+            Severity::None
+        }
+    }
+}
+
+/// A stem's main bands (within [`MAIN_BAND_DB`] of its loudest band and
+/// above [`MAIN_BAND_FLOOR_DB`], among the masking bands), as a bit mask.
+fn main_bands(stem: &StemPublication) -> u32 {
+    let loudest = stem
+        .band_db
+        .iter()
+        .cloned()
+        .fold(f32::NEG_INFINITY, f32::max);
+    (MASKING_BANDS.0..=MASKING_BANDS.1.min(LINK_BANDS - 1))
+        .filter(|&band| {
+            let level = stem.band_db[band];
+            level.is_finite() && level >= MAIN_BAND_FLOOR_DB && level >= loudest - MAIN_BAND_DB
+        })
+        .fold(0u32, |mask, band| mask | (1 << band))
+}
+
+/// The collision of `a` and `b` within their shared main bands `shared`.
+fn collision_of(a: &StemPublication, b: &StemPublication, shared: u32) -> Collision {
+    let mut found = Collision::default();
+    for band in MASKING_BANDS.0..=MASKING_BANDS.1.min(LINK_BANDS - 1) {
+        if shared & (1 << band) != 0 && (a.band_db[band] - b.band_db[band]).abs() <= COLLISION_DB {
+            found.bands += 1;
+            found.first_band.get_or_insert(band);
+            found.last_band = Some(band);
+        }
+    }
+    found
+}
+
+/// Where stems `a` and `b` collide (nothing when either is quieter than
+/// [`PRESENT_LUFS`]): the same test as the `masking` hint, for one pair.
+pub fn collision(a: &StemPublication, b: &StemPublication) -> Collision {
+    if !is_present(a) || !is_present(b) {
+        return Collision::default();
+    }
+    collision_of(a, b, main_bands(a) & main_bands(b))
+}
+
+/// Whether a stem plays loud enough to be judged (NaN loudness: no).
+fn is_present(stem: &StemPublication) -> bool {
+    loudness(stem) >= PRESENT_LUFS
+}
+
 /// Judges `stems` (at most [`MAX_STEMS`]) against the mix, whose loudness
 /// is `mix_lufs` (LUFS).
 pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
@@ -132,8 +201,7 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
         };
     }
 
-    let present: [bool; MAX_STEMS] =
-        std::array::from_fn(|i| stems.get(i).is_some_and(|s| loudness(s) >= PRESENT_LUFS));
+    let present: [bool; MAX_STEMS] = std::array::from_fn(|i| stems.get(i).is_some_and(is_present));
 
     // Vocals (lead and backing) against everything else.
     let mut vocal = 0.0f64;
@@ -175,53 +243,19 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
 
     // Masking: main bands shared at nearly the same level. Each stem's main
     // bands as a bit mask, once.
-    let main: [u32; MAX_STEMS] = std::array::from_fn(|i| {
-        let Some(stem) = stems.get(i).filter(|_| present[i]) else {
-            return 0;
-        };
-        let loudest = stem
-            .band_db
-            .iter()
-            .cloned()
-            .fold(f32::NEG_INFINITY, f32::max);
-        (MASKING_BANDS.0..=MASKING_BANDS.1.min(LINK_BANDS - 1))
-            .filter(|&band| {
-                let level = stem.band_db[band];
-                level.is_finite() && level >= MAIN_BAND_FLOOR_DB && level >= loudest - MAIN_BAND_DB
-            })
-            .fold(0u32, |mask, band| mask | (1 << band))
-    });
+    let main: [u32; MAX_STEMS] =
+        std::array::from_fn(|i| stems.get(i).filter(|_| present[i]).map_or(0, main_bands));
     let mut masking = Finding::default();
     let mut masking_pair = (0, 0);
     for a in 0..stems.len() {
         for b in a + 1..stems.len() {
-            let shared = main[a] & main[b];
-            if shared == 0 {
-                continue;
-            }
-            let (sa, sb) = (&stems[a], &stems[b]);
-            let mut colliding = 0usize;
-            let mut first_band = None;
-            for band in MASKING_BANDS.0..=MASKING_BANDS.1.min(LINK_BANDS - 1) {
-                if shared & (1 << band) != 0
-                    && (sa.band_db[band] - sb.band_db[band]).abs() <= COLLISION_DB
-                {
-                    colliding += 1;
-                    first_band.get_or_insert(band);
-                }
-            }
-            if colliding as f32 > masking.value {
+            let found = collision_of(&stems[a], &stems[b], main[a] & main[b]);
+            if found.bands as f32 > masking.value {
                 masking = Finding {
-                    severity: if colliding >= MASKING_PROBLEM_BANDS {
-                        Severity::Problem
-                    } else if colliding >= MASKING_WARN_BANDS {
-                        Severity::Warn
-                    } else {
-                        Severity::None
-                    },
-                    value: colliding as f32,
+                    severity: found.severity(),
+                    value: found.bands as f32,
                     reference: MASKING_WARN_BANDS as f32,
-                    frequency_hz: first_band.map_or(0.0, band_centre_hz),
+                    frequency_hz: found.first_band.map_or(0.0, band_centre_hz),
                     measured: true,
                 };
                 masking_pair = (a, b);
@@ -344,6 +378,18 @@ mod tests {
         let d = stem(StemRole::Music, -20.0, 17..24, -20.0);
         assert_eq!(assess(&[a, d], -17.0).masking.value, 1.0);
         assert_eq!(assess(&[a, d], -17.0).masking.severity, Severity::None);
+        // The pair function agrees with the hint, and names the bands.
+        let pair = collision(&a, &b);
+        assert_eq!(
+            (pair.bands, pair.first_band, pair.last_band),
+            (6, Some(12), Some(17))
+        );
+        assert_eq!(pair.severity(), Severity::Problem);
+        assert_eq!(collision(&a, &c).bands, 0);
+        assert_eq!(collision(&a, &d).bands, 1);
+        let mut quiet = b;
+        quiet.integrated_lufs = -61.0;
+        assert_eq!(collision(&a, &quiet).bands, 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! here knows the plugin framework.
 
 pub mod aggregate;
+pub mod inspect;
 pub mod registry;
 
 use crate::triage::{Finding, HintId};
@@ -148,6 +149,8 @@ pub struct MasterView {
     publications: Box<[StemPublication; MAX_LINKED]>,
     /// Stems visible in the latest snapshot.
     stems: usize,
+    /// Their judgement at the latest update.
+    assessment: aggregate::LinkAssessment,
 }
 
 impl Default for MasterView {
@@ -163,6 +166,7 @@ impl Default for MasterView {
             ),
             publications: Box::new([empty; MAX_LINKED]),
             stems: 0,
+            assessment: aggregate::assess(&[], f32::NAN),
         }
     }
 }
@@ -188,7 +192,8 @@ impl MasterView {
                 self.stems += 1;
             }
         }
-        let assessment = aggregate::assess(&self.publications[..self.stems], mix_lufs);
+        self.assessment = aggregate::assess(&self.publications[..self.stems], mix_lufs);
+        let assessment = &self.assessment;
         [
             (HintId::StemBalance, assessment.stem_balance),
             (HintId::Masking, assessment.masking),
@@ -199,6 +204,27 @@ impl MasterView {
     /// Stems visible at the latest update.
     pub fn stems(&self) -> usize {
         self.stems
+    }
+
+    /// What the stems visible at the latest update published, in the
+    /// order of [`Self::assessment`]'s rows.
+    pub fn publications(&self) -> &[StemPublication] {
+        &self.publications[..self.stems]
+    }
+
+    /// Their judgement at the latest update.
+    pub fn assessment(&self) -> &aggregate::LinkAssessment {
+        &self.assessment
+    }
+
+    /// The slots of the stems visible at the latest update, in the same
+    /// order.
+    pub fn slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.linked
+            .iter()
+            .filter(|stem| stem.publication.role != StemRole::FullMix)
+            .map(|stem| stem.slot)
+            .take(self.stems)
     }
 }
 
