@@ -200,6 +200,9 @@ impl Plugin for StemMaster {
         self.engine.set_settings(&self.params.engine_settings());
         self.engine.process(channels);
         SharedState::hold_peak(&self.shared.output_peak, block_peak(channels));
+        if self.editor_state.is_open() {
+            shared::push_scope(&self.shared.scope, channels);
+        }
         let reduction = self.engine.gain_reduction();
         for (held, value) in self.shared.gain_reduction_db.iter().zip([
             reduction.deharsh_db,
@@ -230,6 +233,11 @@ impl StemMaster {
     /// What the instance shares with its editor (meters, requests).
     pub fn shared(&self) -> &Arc<SharedState> {
         &self.shared
+    }
+
+    /// Its parameters, for tools that drive it without a host.
+    pub fn parameters(&self) -> &Arc<StemMasterParams> {
+        &self.params
     }
 
     /// Copies new meter readings, spectrum and history points to the shared

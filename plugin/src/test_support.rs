@@ -51,35 +51,7 @@ pub fn max_step(x: &[f32], from: usize) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// Deterministic white noise, uniform in ±1 (xorshift64*), so tests do not
-/// depend on a random crate.
-pub struct Noise(pub u64);
-
-impl Noise {
-    /// The next value, uniform in [0, 1).
-    pub fn next_unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// The next value, uniform in [−1, 1).
-    pub fn next(&mut self) -> f64 {
-        self.next_unit() * 2.0 - 1.0
-    }
-
-    /// Approximately Gaussian (sum of 4 uniforms), unit variance.
-    pub fn next_gaussian(&mut self) -> f64 {
-        let sum: f64 = (0..4).map(|_| self.next_unit()).sum();
-        (sum - 2.0) * 3.0_f64.sqrt()
-    }
-
-    /// `len` samples of noise with peak `amplitude`.
-    pub fn signal(&mut self, len: usize, amplitude: f64) -> Vec<f32> {
-        (0..len).map(|_| (amplitude * self.next()) as f32).collect()
-    }
-}
+pub use crate::triage::corpus::Noise;
 
 /// Zero samples either side of a signal in [`fft_upsampled`].
 pub const UPSAMPLE_MARGIN: usize = 4096;

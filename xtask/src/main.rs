@@ -4,6 +4,9 @@
 //! - `cargo xtask install` bundles and copies both into `~/.vst3` and `~/.clap`.
 //! - `cargo xtask bench` runs the speed benchmarks, which print ratios against
 //!   their peers measured in the same run.
+//! - `cargo xtask screenshot` renders the real editor, with the demonstration
+//!   arrangement playing through it, to `docs/editor.png` under Xvfb
+//!   (Debian packages `xvfb xauth imagemagick`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,6 +20,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("install") => install(),
         Some("bench") => bench(),
+        Some("screenshot") => screenshot(),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args)
             .map_err(|error| format!("{error:#}")),
     };
@@ -66,6 +70,45 @@ fn bench() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("cargo bench failed ({status})"))
+    }
+}
+
+/// Size of the picture in the README, physical pixels.
+const SCREENSHOT_SIZE: &str = "1280x960";
+
+/// Builds the screenshot tool and runs it under a virtual X server.
+fn screenshot() -> Result<(), String> {
+    nice_plug_xtask::chdir_workspace_root().map_err(|error| format!("{error:#}"))?;
+    for tool in ["xvfb-run", "import"] {
+        let found = std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map(|out| out.status.success())
+            .unwrap_or(false);
+        if !found {
+            return Err(format!(
+                "{tool} is missing: install the Debian packages xvfb xauth imagemagick"
+            ));
+        }
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "-p", PACKAGE, "--bin", "stem-master-editor-shot"])
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if !status.success() {
+        return Err(format!("building the screenshot tool failed ({status})"));
+    }
+    let status = std::process::Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 2560x1600x24"])
+        .arg("target/debug/stem-master-editor-shot")
+        .arg(format!("docs/editor.png={SCREENSHOT_SIZE}"))
+        .status()
+        .map_err(|error| format!("cannot run xvfb-run: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the screenshot failed ({status})"))
     }
 }
 

@@ -1,4 +1,5 @@
-//! Loudness, peak and correlation readings as numbers, with the reset button.
+//! Loudness and peak readings as numbers (one decimal), with the reset
+//! button.
 
 use std::sync::atomic::Ordering;
 
@@ -92,16 +93,6 @@ pub fn show(ui: &mut egui::Ui, shared: &SharedState) {
             "dB",
             "Peak-to-short-term ratio: true peak (3 s) − short-term",
         );
-        ui.end_row();
-        let correlation =
-            |value: &OptionalF32| value.load().map_or("—".to_string(), |v| format!("{v:+.2}"));
-        ui.label("Correlation").on_hover_text(
-            "Phase correlation of the last 300 ms: +1 mono, 0 wide, −1 out of phase",
-        );
-        ui.monospace(correlation(&m.correlation));
-        ui.label("Low band")
-            .on_hover_text("Phase correlation below 150 Hz; should stay near +1");
-        ui.monospace(correlation(&m.low_band_correlation));
         ui.end_row();
     });
     if ui

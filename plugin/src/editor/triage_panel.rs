@@ -1,6 +1,8 @@
 //! The triage: the verdict on top, then the raised hints, most serious
-//! first, each with its evidence and the control that fixes it.
+//! first, each with its evidence and the control that fixes it; clicking a
+//! hint opens that control's section.
 
+use super::controls::Section;
 use crate::role::StemRole;
 use crate::shared::SharedState;
 use crate::triage::{message, HintId, Severity};
@@ -16,13 +18,14 @@ fn colour(severity: Severity) -> egui::Color32 {
     }
 }
 
-/// Draws the triage of the shared live state for material of `role`.
-pub fn show(ui: &mut egui::Ui, shared: &SharedState, role: StemRole) {
+/// Draws the triage of the shared live state for material of `role`;
+/// returns the section to open when the user clicked a hint.
+pub fn show(ui: &mut egui::Ui, shared: &SharedState, role: StemRole) -> Option<Section> {
     let triage = &shared.triage;
     let seconds = triage.seconds.load(Ordering::Relaxed);
     if seconds == 0 {
         ui.label("Triage: play some audio; hints appear after a few seconds.");
-        return;
+        return None;
     }
     let verdict = triage.verdict();
     let reasons: Vec<&str> = verdict.because.iter().map(HintId::title).collect();
@@ -50,12 +53,28 @@ pub fn show(ui: &mut egui::Ui, shared: &SharedState, role: StemRole) {
     if raised.is_empty() {
         ui.label(format!("No problems found in {seconds} s of audio."));
     }
+    let mut clicked = None;
     for (hint, severity) in raised {
         let finding = triage.finding(hint);
         ui.horizontal_wrapped(|ui| {
-            ui.colored_label(colour(severity), format!("● {}", hint.title()));
-            ui.label(message(hint, &finding, role))
-                .on_hover_text(format!("Fix: {}", hint.fix()));
+            ui.colored_label(colour(severity), "●");
+            let fix = format!("Fix: {}", hint.fix());
+            match Section::fixing(hint) {
+                Some(section) => {
+                    if ui
+                        .link(hint.title())
+                        .on_hover_text(format!("{fix}\n(click: open {})", section.title()))
+                        .clicked()
+                    {
+                        clicked = Some(section);
+                    }
+                }
+                None => {
+                    ui.strong(hint.title()).on_hover_text(&fix);
+                }
+            }
+            ui.label(message(hint, &finding, role)).on_hover_text(fix);
         });
     }
+    clicked
 }

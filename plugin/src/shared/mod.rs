@@ -5,10 +5,10 @@
 use atomic_float::AtomicF32;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
-mod history_ring;
+mod pair_ring;
 mod triple_buffer;
 
-pub use history_ring::HistoryRing;
+pub use pair_ring::PairRing;
 pub use triple_buffer::TripleBuffer;
 
 use crate::meter::AnalyzerReadings;
@@ -18,6 +18,8 @@ use crate::triage::{Finding, HintId, HintSet, Severity, HINT_COUNT};
 
 /// Loudness history the editor can show, seconds (20 minutes).
 pub const HISTORY_SECONDS: usize = 20 * 60;
+/// Samples the goniometer ring keeps (85 ms at 48 kHz).
+pub const SCOPE_POINTS: usize = 4096;
 /// Bins of the display spectrum (1/6 octave, 20 Hz to 20 kHz).
 pub const SPECTRUM_BINS: usize = crate::meter::spectrum::SIXTH_OCTAVE_BINS;
 
@@ -234,7 +236,11 @@ pub struct SharedState {
     /// 0 dB in its bin).
     pub spectrum_db: TripleBuffer<[f32; SPECTRUM_BINS]>,
     /// Momentary and short-term loudness every 100 ms, LUFS.
-    pub history: HistoryRing,
+    pub history: PairRing,
+    /// The latest output samples (left, right; the one channel twice for
+    /// mono), full scale 1.0, for the goniometer: written only while the
+    /// editor is open.
+    pub scope: PairRing,
     /// Gain reduction since the editor last took it, dB (≥ 0), held at its
     /// maximum: de-harsh, stabilizer, glue, limiter.
     pub gain_reduction_db: [AtomicF32; 4],
@@ -262,7 +268,8 @@ impl Default for SharedState {
             link_token: AtomicU64::new(0),
             linked_stems: AtomicU32::new(0),
             spectrum_db: TripleBuffer::new([-150.0; SPECTRUM_BINS]),
-            history: HistoryRing::new(HISTORY_SECONDS * 10),
+            history: PairRing::new(HISTORY_SECONDS * 10),
+            scope: PairRing::new(SCOPE_POINTS),
             gain_reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             learning: AtomicBool::new(false),
             learned_lufs: OptionalF32::new(),
@@ -293,6 +300,20 @@ impl SharedState {
 /// Names of the gain-reduction readouts, in the order of
 /// [`SharedState::gain_reduction_db`].
 pub const GAIN_REDUCTION_NAMES: [&str; 4] = ["De-harsh", "Stabilizer", "Glue", "Limiter"];
+
+/// Appends a block's frames to the goniometer ring: (left, right), or the
+/// one channel twice. Atomic stores only.
+#[inline]
+pub fn push_scope(scope: &PairRing, channels: &[&mut [f32]]) {
+    match channels {
+        [mono] => mono.iter().for_each(|&x| scope.push(x, x)),
+        [left, right, ..] => left
+            .iter()
+            .zip(right.iter())
+            .for_each(|(&l, &r)| scope.push(l, r)),
+        [] => {}
+    }
+}
 
 /// Largest absolute sample over all channels; non-finite samples are skipped.
 #[inline]

@@ -1,16 +1,47 @@
 //! Synthetic test material for the triage: a clean, balanced arrangement
 //! (drums, bass, chords, a voice-like formant signal), each part as a stem,
 //! and the signals that must or must not raise each hint. Deterministic.
+//! Also the demonstration signal of the editor screenshot.
 
 use crate::dsp::biquad::{BiquadCoefficients, BiquadState};
 use crate::meter::features::SecondFeatures;
 use crate::meter::Analyzer;
 use crate::role::StemRole;
-use crate::test_support::Noise;
 use std::f64::consts::TAU;
 
 use super::report::{triage, TriageReport};
 use super::rules::TriageContext;
+
+/// Deterministic white noise, uniform in ±1 (xorshift64*), with no random
+/// crate.
+pub struct Noise(pub u64);
+
+impl Noise {
+    /// The next value, uniform in [0, 1).
+    pub fn next_unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The next value, uniform in [−1, 1). (Endless, so not an iterator.)
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> f64 {
+        self.next_unit() * 2.0 - 1.0
+    }
+
+    /// Approximately Gaussian (sum of 4 uniforms), unit variance.
+    pub fn next_gaussian(&mut self) -> f64 {
+        let sum: f64 = (0..4).map(|_| self.next_unit()).sum();
+        (sum - 2.0) * 3.0_f64.sqrt()
+    }
+
+    /// `len` samples of noise with peak `amplitude`.
+    pub fn signal(&mut self, len: usize, amplitude: f64) -> Vec<f32> {
+        (0..len).map(|_| (amplitude * self.next()) as f32).collect()
+    }
+}
 
 /// Sample rate of the corpus, Hz.
 pub const FS: f64 = 48_000.0;

@@ -12,8 +12,7 @@
 //!
 //! Plain Rust: nothing here knows the plugin framework.
 
-#[cfg(test)]
-mod corpus;
+pub mod corpus;
 #[cfg(test)]
 mod corpus_tests;
 pub mod live;

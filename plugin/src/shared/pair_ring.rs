@@ -1,19 +1,22 @@
-//! Loudness history shared with the editor: points written by the audio
-//! thread into a ring of atomics, read by the editor without waiting.
+//! Pairs of values shared with the editor — loudness history points,
+//! goniometer samples — written by the audio thread into a ring of atomics,
+//! read by the editor without waiting.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A ring of (momentary, short-term) loudness points. Each point is one
-/// 64-bit atomic holding both `f32`s, so a point is never torn.
-pub struct HistoryRing {
-    /// Point `i` lives in slot `i % len`: momentary bits high, short-term low.
+/// A ring of `(f32, f32)` points, e.g. (momentary, short-term) loudness or
+/// (left, right) samples. Each point is one 64-bit atomic holding both
+/// values, so a point is never torn.
+pub struct PairRing {
+    /// Point `i` lives in slot `i % len`: the first value's bits high, the
+    /// second's low.
     points: Vec<AtomicU64>,
     /// Points written so far.
     pushed: AtomicU64,
 }
 
-fn pack(momentary_lufs: f32, short_term_lufs: f32) -> u64 {
-    (u64::from(momentary_lufs.to_bits()) << 32) | u64::from(short_term_lufs.to_bits())
+fn pack(first: f32, second: f32) -> u64 {
+    (u64::from(first.to_bits()) << 32) | u64::from(second.to_bits())
 }
 
 fn unpack(bits: u64) -> (f32, f32) {
@@ -23,7 +26,7 @@ fn unpack(bits: u64) -> (f32, f32) {
     )
 }
 
-impl HistoryRing {
+impl PairRing {
     /// A ring for `capacity` points (at least one).
     pub fn new(capacity: usize) -> Self {
         let silent = pack(f32::NEG_INFINITY, f32::NEG_INFINITY);
@@ -41,10 +44,10 @@ impl HistoryRing {
     }
 
     /// Appends a point (audio thread). Wait-free.
-    pub fn push(&self, momentary_lufs: f32, short_term_lufs: f32) {
+    pub fn push(&self, first: f32, second: f32) {
         let index = self.pushed.load(Ordering::Relaxed);
         let slot = (index % self.points.len() as u64) as usize;
-        self.points[slot].store(pack(momentary_lufs, short_term_lufs), Ordering::Relaxed);
+        self.points[slot].store(pack(first, second), Ordering::Relaxed);
         self.pushed.store(index + 1, Ordering::Release);
     }
 
@@ -79,7 +82,7 @@ mod tests {
 
     #[test]
     fn keeps_the_latest_points_in_order() {
-        let ring = HistoryRing::new(4);
+        let ring = PairRing::new(4);
         for i in 0..6 {
             ring.push(i as f32, -(i as f32));
         }
