@@ -1,7 +1,8 @@
 //! The real editor, rendered under a virtual X server (Xvfb, Mesa's
 //! software OpenGL) with the demonstration arrangement playing through it,
-//! at its minimum size and at a large size: each picture must show a
-//! drawn window, not a blank or single-colour one. Needs the Debian
+//! at its minimum size and at a large size, and at the minimum size on a
+//! screen with scale factor 2: each picture must show a drawn window, not
+//! a blank or single-colour one. Needs the Debian
 //! packages `xvfb xauth imagemagick` (tests/run-all.sh installs them).
 
 use std::path::Path;
@@ -25,6 +26,26 @@ fn measure(path: &Path, format: &str) -> f64 {
         .unwrap_or_else(|_| panic!("convert printed {out:?}"))
 }
 
+/// Runs the screenshot tool under Xvfb for `shots` (path, width, height).
+fn render(shots: &[(std::path::PathBuf, u32, u32)], scale: Option<&str>) {
+    let mut command = Command::new("xvfb-run");
+    command
+        .args(["-a", "-s", "-screen 0 1920x1200x24"])
+        .arg(env!("CARGO_BIN_EXE_stem-master-editor-shot"));
+    if let Some(scale) = scale {
+        command.args(["--scale", scale]);
+    }
+    let status = command
+        .args(
+            shots
+                .iter()
+                .map(|(p, w, h)| format!("{}={w}x{h}", p.display())),
+        )
+        .status()
+        .expect("xvfb-run runs");
+    assert!(status.success(), "the screenshot tool failed: {status}");
+}
+
 #[test]
 fn the_editor_renders_at_its_minimum_and_a_large_size() {
     assert_eq!(
@@ -42,21 +63,20 @@ fn the_editor_renders_at_its_minimum_and_a_large_size() {
     }
     let dir = std::env::temp_dir().join(format!("stem-master-editor-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let shots: Vec<_> = SIZES
+    let mut shots: Vec<_> = SIZES
         .iter()
         .map(|&(w, h)| (dir.join(format!("editor-{w}x{h}.png")), w, h))
         .collect();
-    let status = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1920x1200x24"])
-        .arg(env!("CARGO_BIN_EXE_stem-master-editor-shot"))
-        .args(
-            shots
-                .iter()
-                .map(|(p, w, h)| format!("{}={w}x{h}", p.display())),
-        )
-        .status()
-        .expect("xvfb-run runs");
-    assert!(status.success(), "the screenshot tool failed: {status}");
+    render(&shots, None);
+    // Scale factor 2 (a HiDPI screen): the minimum logical size is twice
+    // as many physical pixels.
+    let hidpi = (
+        dir.join("editor-scale2.png"),
+        2 * SIZES[0].0,
+        2 * SIZES[0].1,
+    );
+    render(std::slice::from_ref(&hidpi), Some("2"));
+    shots.push(hidpi);
     for (path, w, h) in &shots {
         let width = measure(path, "%w");
         let height = measure(path, "%h");
