@@ -24,6 +24,9 @@ gate() { # gate NAME COMMAND... : a check that counts as one test
 # --- what the machine needs -------------------------------------------------
 need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
+command -v c++ >/dev/null || need_apt+=(g++)
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v curl >/dev/null || need_apt+=(curl)
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # The editor test renders the real editor under Xvfb with Mesa's software
@@ -57,6 +60,9 @@ gate "release CLI" cargo build --release --locked -p stem_master --bin stem-mast
 export STEM_MASTER_CLAP="$ROOT/target/bundled/Stem Master.clap"
 export STEM_MASTER_VST3="$ROOT/target/bundled/Stem Master.vst3"
 export STEM_MASTER_CLI="$ROOT/target/release/stem-master"
+
+# --- Steinberg's VST3 validator (built once, cached in ~/.cache) ---------------
+gate "VST3 validator -e" bash tests/vst3-validator.sh "$STEM_MASTER_VST3"
 
 # --- Rust tests (debug, opt-level 1), including the CLAP host ----------------
 step "cargo test --workspace"

@@ -4,6 +4,10 @@
 //! - `cargo xtask install` bundles and copies both into `~/.vst3` and `~/.clap`.
 //! - `cargo xtask bench` runs the speed benchmarks, which print ratios against
 //!   their peers measured in the same run.
+//! - `cargo xtask fuzz [CASES]` runs the property and WAV fuzz tests in
+//!   release mode with CASES cases each (default 100 000), from a seed taken
+//!   from the clock (printed, so a failure can be replayed with
+//!   `STEM_MASTER_FUZZ_SEED`).
 //! - `cargo xtask screenshot` renders the real editor, with the demonstration
 //!   arrangement playing through it, to `docs/editor.png` under Xvfb
 //!   (Debian packages `xvfb xauth imagemagick`).
@@ -21,6 +25,7 @@ fn main() -> ExitCode {
         Some("install") => install(),
         Some("bench") => bench(),
         Some("screenshot") => screenshot(),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args)
             .map_err(|error| format!("{error:#}")),
     };
@@ -70,6 +75,44 @@ fn bench() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("cargo bench failed ({status})"))
+    }
+}
+
+/// Runs the fuzz tests in release mode for `cases` cases each.
+fn fuzz(cases: Option<&str>) -> Result<(), String> {
+    let cases: u64 = cases
+        .unwrap_or("100000")
+        .parse()
+        .map_err(|_| "usage: cargo xtask fuzz [CASES]".to_string())?;
+    nice_plug_xtask::chdir_workspace_root().map_err(|error| format!("{error:#}"))?;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs());
+    println!("fuzz: {cases} cases each from seed {seed} (replay: STEM_MASTER_FUZZ_SEED={seed})");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "test",
+            "--release",
+            "-p",
+            PACKAGE,
+            "--test",
+            "fuzz_properties",
+            "--test",
+            "fuzz_wav",
+            "--",
+            "--nocapture",
+        ])
+        .env("STEM_MASTER_FUZZ_CASES", cases.to_string())
+        .env("STEM_MASTER_FUZZ_SEED", seed.to_string())
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "fuzzing found a failure ({status}); replay with STEM_MASTER_FUZZ_SEED={seed}"
+        ))
     }
 }
 

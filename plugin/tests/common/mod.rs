@@ -1,6 +1,8 @@
 //! Helpers shared by the plugin crate's integration tests.
 #![allow(dead_code)]
 
+pub mod host;
+
 /// Deterministic test signal: per channel a sum of sines plus white noise
 /// (xorshift), peak below 0.9. Different content on each channel.
 pub fn test_signal(
