@@ -91,6 +91,19 @@ impl Plugin for StemMaster {
     type BackgroundTask = ();
     type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
 
+    fn filter_state(state: &mut PluginState) {
+        match params::prepare_state(state) {
+            params::StateLoad::Current => {}
+            params::StateLoad::Migrated { from } => nice_log!(
+                "state: migrated from format {from} to {}",
+                params::STATE_VERSION
+            ),
+            params::StateLoad::Rejected { reason } => {
+                nice_warn!("state: {reason}; loading the defaults")
+            }
+        }
+    }
+
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }

@@ -7,7 +7,15 @@
 /// Number of stem link groups (parameter `link_group`, 1-based).
 pub const LINK_GROUPS: i32 = 16;
 
+/// Version of the saved-state format, stored in every state as the field
+/// `state_version`. 0: states saved before the format carried a version
+/// (plugin 0.1.0 up to the stem link); same parameter IDs and units, read
+/// as they are. 1: adds `state_version`.
+pub const STATE_VERSION: u32 = 1;
+
+use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::delivery::DeliveryTarget;
@@ -50,6 +58,10 @@ pub struct StemMasterParams {
     /// role's name. Saved with the session; set from the editor.
     #[persist = "link_name"]
     pub link_name: Arc<std::sync::RwLock<String>>,
+    /// The saved-state format ([`STATE_VERSION`]); restored states are
+    /// migrated to it before they load ([`prepare_state`]).
+    #[persist = "state_version"]
+    pub state_version: Arc<AtomicU32>,
     /// Tone: low cut, shelves, tilt and bell.
     #[nested(group = "Tone")]
     pub tone: ToneControls,
@@ -96,6 +108,7 @@ impl Default for StemMasterParams {
                 },
             ),
             link_name: Arc::new(std::sync::RwLock::new(String::new())),
+            state_version: Arc::new(AtomicU32::new(STATE_VERSION)),
             tone: ToneControls::default(),
             deharsh: DeharshControls::default(),
             low_end: LowEndControls::default(),
@@ -917,6 +930,172 @@ pub fn role_starting_point(role: StemRole) -> Vec<(String, String)> {
         }
     }
     point
+}
+
+/// What preparing a saved state for loading did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateLoad {
+    /// Saved in the current format.
+    Current,
+    /// Saved in an older format, now migrated.
+    Migrated {
+        /// The format it was saved in.
+        from: u32,
+    },
+    /// Not readable by this version; replaced by the defaults.
+    Rejected {
+        /// Why, in one line.
+        reason: String,
+    },
+}
+
+/// Prepares a saved `state` for loading: states of older formats are
+/// migrated; a state of a newer format, or whose version field is not a
+/// number, is replaced by the defaults (every parameter and field), so
+/// nothing half-understood reaches the engine. Called by the wrappers
+/// before every load (`Plugin::filter_state`). Parameters the state lacks
+/// keep their current values (a new instance's defaults), values of the
+/// wrong type are skipped and out-of-range values clamped by the wrapper.
+pub fn prepare_state(state: &mut PluginState) -> StateLoad {
+    let version = match state.fields.get("state_version") {
+        None => Ok(0),
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| format!("state version {text:?} is not a number")),
+    };
+    let result = match version {
+        Ok(STATE_VERSION) => StateLoad::Current,
+        Ok(from) if from < STATE_VERSION => StateLoad::Migrated { from },
+        Ok(newer) => StateLoad::Rejected {
+            reason: format!(
+                "the state was saved in format {newer} by a newer Stem Master; this version \
+                 reads formats up to {STATE_VERSION}"
+            ),
+        },
+        Err(reason) => StateLoad::Rejected { reason },
+    };
+    match &result {
+        StateLoad::Current => {}
+        // Format 0 has the same parameter IDs and units: only the version
+        // is added.
+        StateLoad::Migrated { .. } => {}
+        StateLoad::Rejected { .. } => *state = default_state(),
+    }
+    state
+        .fields
+        .insert("state_version".to_string(), STATE_VERSION.to_string());
+    result
+}
+
+/// The state of a new instance: every parameter at its default, empty
+/// link name, the current format.
+pub fn default_state() -> PluginState {
+    let params = StemMasterParams::default();
+    let values = params
+        .param_map()
+        .into_iter()
+        .map(|(id, param, _)| {
+            // SAFETY: `param` points into `params`, alive for this call.
+            // The plain defaults exactly as the parameters hold them, so a
+            // load sets the same normalized values a new instance has.
+            let value = unsafe {
+                match param {
+                    ParamPtr::FloatParam(p) => ParamValue::F32((*p).default_plain_value()),
+                    ParamPtr::IntParam(p) => ParamValue::I32((*p).default_plain_value()),
+                    ParamPtr::EnumParam(p) => ParamValue::I32((*p).default_plain_value()),
+                    ParamPtr::BoolParam(p) => ParamValue::Bool((*p).default_plain_value()),
+                }
+            };
+            (id, value)
+        })
+        .collect();
+    let mut fields = params.serialize_fields();
+    fields.insert("state_version".to_string(), STATE_VERSION.to_string());
+    PluginState {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        params: values,
+        fields,
+    }
+}
+
+/// The saved-state format an instance's parameters carry.
+pub fn state_version(params: &StemMasterParams) -> u32 {
+    params.state_version.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+
+    /// A state saved by the plugin before the format had a version (0.1.0,
+    /// through a VST3 host): role Backing Vocals, input trim −3.25 dB,
+    /// output trim +1.5 dB, link group 3, glue on at ratio 3, limiter on.
+    const UNVERSIONED: &str = include_str!("../tests/fixtures/state-0.1.0-unversioned.json");
+
+    fn parse(text: &str) -> PluginState {
+        serde_json::from_str(text).expect("the fixture is a state")
+    }
+
+    /// Parameter values as JSON, to compare them (`ParamValue` has no
+    /// equality).
+    fn json(params: &std::collections::BTreeMap<String, ParamValue>) -> serde_json::Value {
+        serde_json::to_value(params).unwrap()
+    }
+
+    fn value<'a>(state: &'a PluginState, id: &str) -> &'a ParamValue {
+        state
+            .params
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    }
+
+    #[test]
+    fn an_unversioned_state_migrates_with_every_value_kept() {
+        let mut state = parse(UNVERSIONED);
+        let before = json(&state.params);
+        assert_eq!(prepare_state(&mut state), StateLoad::Migrated { from: 0 });
+        assert_eq!(
+            json(&state.params),
+            before,
+            "format 0 needs no value changes"
+        );
+        assert_eq!(state.fields["state_version"], STATE_VERSION.to_string());
+        assert!(matches!(value(&state, "in_gain"), ParamValue::F32(x) if *x == -3.25));
+        assert!(matches!(value(&state, "role"), ParamValue::String(r) if r == "backing-vocals"));
+        assert!(matches!(value(&state, "link_group"), ParamValue::I32(3)));
+        // And a second preparation sees the current format.
+        assert_eq!(prepare_state(&mut state), StateLoad::Current);
+    }
+
+    #[test]
+    fn a_newer_or_unreadable_format_loads_the_defaults() {
+        for version in ["2", "99", "\"one\"", "-1", ""] {
+            let mut state = parse(UNVERSIONED);
+            state.fields.insert("state_version".into(), version.into());
+            let result = prepare_state(&mut state);
+            assert!(
+                matches!(result, StateLoad::Rejected { .. }),
+                "{version}: {result:?}"
+            );
+            let defaults = default_state();
+            assert_eq!(json(&state.params), json(&defaults.params), "{version}");
+            assert_eq!(state.fields, defaults.fields, "{version}");
+        }
+    }
+
+    /// The defaults state names every parameter, at the value a new
+    /// instance has.
+    #[test]
+    fn the_default_state_is_a_new_instance() {
+        let state = default_state();
+        let params = StemMasterParams::default();
+        assert_eq!(state.params.len(), params.param_map().len());
+        assert!(matches!(value(&state, "in_gain"), ParamValue::F32(x) if *x == 0.0));
+        assert!(matches!(value(&state, "link_group"), ParamValue::I32(1)));
+        assert!(matches!(value(&state, "bypass"), ParamValue::Bool(false)));
+        assert_eq!(state_version(&params), STATE_VERSION);
+    }
 }
 
 #[cfg(test)]

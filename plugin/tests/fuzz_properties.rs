@@ -22,7 +22,9 @@ use common::host::{activate, TestHost};
 use nice_plug::prelude::*;
 use stem_master::StemMaster;
 
-#[cfg(not(feature = "assert_process_allocs"))]
+// `assert_no_alloc` is compiled out of release builds (`cargo xtask fuzz`
+// runs in release for speed; the debug run in CI checks the allocations).
+#[cfg(all(debug_assertions, not(feature = "assert_process_allocs")))]
 #[global_allocator]
 static ALLOCATOR: nice_assert_no_alloc::AllocDisabler = nice_assert_no_alloc::AllocDisabler;
 
@@ -145,6 +147,14 @@ fn randomize(plugin: &StemMaster, rng: &mut Rng) {
     }
 }
 
+/// Runs `f` under `assert_no_alloc` in debug builds.
+fn no_alloc<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(debug_assertions)]
+    return nice_assert_no_alloc::assert_no_alloc(f);
+    #[cfg(not(debug_assertions))]
+    f()
+}
+
 /// Processes `audio` in random host blocks of at most `max_block` frames
 /// (some of them empty), under `assert_no_alloc`.
 fn process_random_blocks(
@@ -160,7 +170,7 @@ fn process_random_blocks(
     let mut buffer = Buffer::default();
     // SAFETY: no slices are stored yet.
     unsafe { buffer.set_slices(0, |slices| slices.reserve(2)) };
-    nice_assert_no_alloc::assert_no_alloc(|| {
+    no_alloc(|| {
         let mut start = 0;
         let mut next = blocks.iter().cycle();
         while start < frames {

@@ -1,6 +1,8 @@
 """Stem Master's VST3 bundle in a real host (pedalboard, which wraps JUCE's
 VST3 hosting): parameters, processing against the CLI, latency and state."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,36 @@ def test_raw_state_round_trips():
     plugin.raw_state = state
     assert plugin.stem_role == "Backing Vocals"
     assert plugin.input_trim_db == pytest.approx(-3.25, abs=1e-4)
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "state-before-versioning.vst3state"
+
+
+def test_state_saved_before_versioning_loads_with_its_values():
+    # Saved through pedalboard by the plugin before its state carried a
+    # format version (the same state as plugin/tests/fixtures/state-0.1.0-unversioned.json).
+    plugin = load()
+    plugin.raw_state = FIXTURE.read_bytes()
+    assert plugin.stem_role == "Backing Vocals"
+    assert plugin.input_trim_db == pytest.approx(-3.25, abs=1e-4)
+    assert plugin.output_trim_db == pytest.approx(1.5, abs=1e-4)
+    assert plugin.link_group == 3
+    assert plugin.glue and plugin.limiter
+    assert plugin.glue_ratio == pytest.approx(3.0, abs=1e-3)
+    out = plugin.process(make_signal(48000, seconds=0.2), 48000)
+    assert np.isfinite(out).all()
+
+
+def test_damaged_state_never_takes_the_plugin_down():
+    good = FIXTURE.read_bytes()
+    for junk in [b"", b"garbage", good[: len(good) // 2], good[:40] + b"\x00" * 100, bytes(range(256)) * 8]:
+        plugin = load()
+        try:
+            plugin.raw_state = junk
+        except Exception:
+            pass  # the host may report the failure; the plugin must survive it
+        # Refused: the instance keeps its defaults and still processes.
+        assert plugin.stem_role == "Full Mix"
+        assert plugin.input_trim_db == 0.0
+        out = plugin.process(make_signal(48000, seconds=0.1), 48000)
+        assert np.isfinite(out).all()

@@ -12,6 +12,14 @@
 //!   dB), honours the host bypass parameter (10 ms crossfade to the dry signal), and gives the same
 //!   output whatever the block size.
 //!
+//! * lifecycle: one instance activated and deactivated again and again at 44.1 to 192 kHz with
+//!   maximum blocks from 1 to 8192 frames, reporting the latency of each rate, fed empty
+//!   (zero-frame) blocks between full ones, and passing audio through unchanged each time;
+//! * state: every parameter restored bit-exactly by a new instance; truncated or garbage state
+//!   refused, a state of a newer format loading the defaults, a state saved before the format
+//!   had a version loading with its values;
+//! * the mono and the stereo port configurations, each passing audio through.
+//!
 //! The bundle comes from `$STEM_MASTER_CLAP` or `<workspace>/target/bundled/Stem Master.clap`;
 //! build it first with `cargo xtask bundle stem_master --release`.
 
@@ -26,11 +34,13 @@ use clack_extensions::audio_ports::{
     AudioPortFlags, AudioPortInfoBuffer, AudioPortRescanFlags, AudioPortType, HostAudioPorts,
     HostAudioPortsImpl, PluginAudioPorts,
 };
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamInfoFlags, ParamRescanFlags, PluginParams,
 };
+use clack_extensions::state::PluginState;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
@@ -985,4 +995,424 @@ fn bypass_event_returns_dry_signal_despite_trim() {
         );
     }
     assert_block_size_invariant("in_gain -6 dB, then bypass on, mid-block", &renders);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle, state and port configurations
+// ---------------------------------------------------------------------------------------------
+
+/// The latency the plugin must report at `rate`: the limiter's band limit (36 samples) and
+/// 1.5 ms of look-ahead.
+fn expected_latency(rate: f64) -> usize {
+    36 + (0.0015 * rate).round() as usize
+}
+
+/// Processes blocks of the given frame counts (0 allowed) of a test signal on `channels`
+/// channels, with `events` (offset in the first block, parameter id, CLAP value) in the first
+/// block, on an audio thread; returns the input and the output, concatenated.
+#[allow(clippy::type_complexity)]
+fn process_blocks(
+    processor: StoppedPluginAudioProcessor<TestHost>,
+    channels: usize,
+    blocks: &[usize],
+    events: &[(u32, u32, f64)],
+) -> (
+    Result<(Vec<Vec<f32>>, Vec<Vec<f32>>), String>,
+    StoppedPluginAudioProcessor<TestHost>,
+) {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("audio".into())
+            .spawn_scoped(scope, move || {
+                let mut processor = match processor.start_processing() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let message = format!("start_processing() failed: {e}");
+                        return (Err(message), e.into_stopped_processor());
+                    }
+                };
+                let total: usize = blocks.iter().sum();
+                let input: Vec<Vec<f32>> = (0..channels)
+                    .map(|c| {
+                        (0..total)
+                            .map(|n| 0.4 * ((n as f32) * 0.031 * (c as f32 + 1.0)).sin())
+                            .collect()
+                    })
+                    .collect();
+                let mut output = vec![vec![0.0f32; total]; channels];
+                let mut input_ports = AudioPortsWithCapacity::new(channels);
+                let mut input_events = EventBuffer::with_capacity(events.len().max(1));
+                let mut output_events = EventBuffer::with_capacity(64);
+                let mut start = 0;
+                let mut status = Ok(());
+                for (k, &len) in blocks.iter().enumerate() {
+                    let mut ins: Vec<Vec<f32>> = input
+                        .iter()
+                        .map(|c| c[start..start + len].to_vec())
+                        .collect();
+                    let mut outs: Vec<Vec<f32>> = vec![vec![0.0; len]; channels];
+                    input_events.clear();
+                    if k == 0 {
+                        for &(offset, id, value) in events {
+                            input_events.push(&ParamValueEvent::new(
+                                offset,
+                                ClapId::new(id),
+                                Pckn::match_all(),
+                                value,
+                            ));
+                        }
+                    }
+                    output_events.clear();
+                    let audio_inputs = input_ports.inputs.with_input_buffers([AudioPortBuffer {
+                        latency: 0,
+                        channels: AudioPortBufferType::f32_input_only(
+                            ins.iter_mut()
+                                .map(|c| InputChannel::variable(c.as_mut_slice())),
+                        ),
+                    }]);
+                    let mut audio_outputs =
+                        input_ports.outputs.with_output_buffers([AudioPortBuffer {
+                            latency: 0,
+                            channels: AudioPortBufferType::f32_output_only(
+                                outs.iter_mut().map(|c| c.as_mut_slice()),
+                            ),
+                        }]);
+                    if let Err(e) = processor.process(
+                        &audio_inputs,
+                        &mut audio_outputs,
+                        &InputEvents::from_buffer(&input_events),
+                        &mut OutputEvents::from_buffer(&mut output_events),
+                        Some(start as u64),
+                        None,
+                    ) {
+                        status = Err(format!("process() of block {k} ({len} frames) failed: {e}"));
+                        break;
+                    }
+                    for (o, out) in output.iter_mut().zip(&outs) {
+                        o[start..start + len].copy_from_slice(out);
+                    }
+                    start += len;
+                }
+                (
+                    status.map(|()| (input, output)),
+                    processor.stop_processing(),
+                )
+            })
+            .expect("failed to spawn the audio thread")
+            .join()
+            .expect("the audio thread panicked")
+    })
+}
+
+/// Input and output port lists for `channels` channels.
+struct AudioPortsWithCapacity {
+    inputs: AudioPorts,
+    outputs: AudioPorts,
+}
+
+impl AudioPortsWithCapacity {
+    fn new(channels: usize) -> Self {
+        Self {
+            inputs: AudioPorts::with_capacity(channels, 1),
+            outputs: AudioPorts::with_capacity(channels, 1),
+        }
+    }
+}
+
+/// The output is the input delayed by `latency`, silent before, within [`UNITY_ABS_TOL`].
+fn assert_delayed_passthrough(what: &str, input: &[Vec<f32>], output: &[Vec<f32>], latency: usize) {
+    for (c, (i, o)) in input.iter().zip(output).enumerate() {
+        for (n, &y) in o.iter().enumerate() {
+            let expected = if n >= latency { i[n - latency] } else { 0.0 };
+            assert!(
+                y.is_finite() && (f64::from(y) - f64::from(expected)).abs() <= UNITY_ABS_TOL,
+                "{what}: channel {c} sample {n}: {y} instead of {expected}"
+            );
+        }
+    }
+}
+
+#[test]
+fn activation_cycles_rates_block_limits_and_empty_blocks() {
+    let mut instance = new_instance();
+    let cycles: [(f64, u32); 7] = [
+        (44_100.0, 1),
+        (48_000.0, 8192),
+        (96_000.0, 512),
+        (192_000.0, 4096),
+        (88_200.0, 64),
+        (44_100.0, 8192),
+        (48_000.0, 1),
+    ];
+    for (cycle, &(rate, max_block)) in cycles.iter().enumerate() {
+        let config = PluginAudioConfiguration {
+            sample_rate: rate,
+            min_frames_count: 1,
+            max_frames_count: max_block,
+        };
+        let processor = instance.activate(|_, _| (), config).unwrap_or_else(|e| {
+            panic!("cycle {cycle}: activate({rate} Hz, ≤ {max_block}) failed: {e}")
+        });
+        let latency = {
+            let handle = instance.plugin_handle();
+            let extension = handle
+                .get_extension::<PluginLatency>()
+                .expect("latency extension");
+            extension.get(&handle) as usize
+        };
+        assert_eq!(
+            latency,
+            expected_latency(rate),
+            "cycle {cycle}: latency at {rate} Hz"
+        );
+        let m = max_block as usize;
+        let mut blocks = vec![0, m, 0, 1, m.min(7), m];
+        // Enough audio to get past the latency, in blocks of at most `m`.
+        while blocks.iter().sum::<usize>() < latency + 2 * m + 64 {
+            blocks.push(m);
+            blocks.push(0);
+        }
+        let (result, processor) = process_blocks(processor, 2, &blocks, &[]);
+        instance.deactivate(processor);
+        service_main_thread_callbacks(&mut instance);
+        let (input, output) = result.unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
+        assert_delayed_passthrough(
+            &format!("cycle {cycle}, {rate} Hz, blocks ≤ {max_block}"),
+            &input,
+            &output,
+            latency,
+        );
+    }
+}
+
+/// Every parameter's CLAP id and current value.
+fn param_values(instance: &mut PluginInstance<TestHost>) -> Vec<(u32, f64)> {
+    let ids: Vec<u32> = list_params(instance).iter().map(|p| p.id).collect();
+    let handle = instance.plugin_handle();
+    let params = handle
+        .get_extension::<PluginParams>()
+        .expect("params extension");
+    ids.into_iter()
+        .map(|id| {
+            let value = params
+                .get_value(&handle, ClapId::new(id))
+                .unwrap_or_else(|| panic!("get_value({id}) failed"));
+            (id, value)
+        })
+        .collect()
+}
+
+fn save_state(instance: &mut PluginInstance<TestHost>) -> Vec<u8> {
+    let handle = instance.plugin_handle();
+    let state = handle
+        .get_extension::<PluginState>()
+        .expect("state extension");
+    let mut bytes = Vec::new();
+    state.save(&handle, &mut bytes).expect("state.save failed");
+    bytes
+}
+
+fn load_state(instance: &mut PluginInstance<TestHost>, bytes: &[u8]) -> bool {
+    let handle = instance.plugin_handle();
+    let state = handle
+        .get_extension::<PluginState>()
+        .expect("state extension");
+    let mut reader = bytes;
+    state.load(&handle, &mut reader).is_ok()
+}
+
+/// A CLAP state as nice-plug writes it: the JSON's length (u64, little endian), then the JSON.
+fn clap_state(json: &[u8]) -> Vec<u8> {
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    bytes
+}
+
+/// Values bit for bit.
+fn same_values(a: &[(u32, f64)], b: &[(u32, f64)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits())
+}
+
+#[test]
+fn state_round_trips_bit_exact_and_bad_state_loads_defaults() {
+    // An instance with every parameter moved to 37 % of its range, as host automation would.
+    let mut edited = new_instance();
+    let events: Vec<(u32, u32, f64)> = list_params(&mut edited)
+        .iter()
+        .map(|p| (0, p.id, p.min + 0.37 * (p.max - p.min)))
+        .collect();
+    let processor = edited
+        .activate(|_, _| (), audio_config())
+        .expect("activate");
+    let (result, processor) = process_blocks(processor, 2, &[64], &events);
+    edited.deactivate(processor);
+    service_main_thread_callbacks(&mut edited);
+    result.expect("processing with the events");
+    let edited_values = param_values(&mut edited);
+    let saved = save_state(&mut edited);
+
+    let mut fresh = new_instance();
+    let defaults = param_values(&mut fresh);
+    assert!(
+        !same_values(&defaults, &edited_values),
+        "the events changed nothing"
+    );
+
+    // A new instance restores every value bit for bit.
+    let mut restored = new_instance();
+    assert!(
+        load_state(&mut restored, &saved),
+        "loading a saved state failed"
+    );
+    assert!(
+        same_values(&param_values(&mut restored), &edited_values),
+        "values differ after a round trip"
+    );
+    // And it still processes.
+    let processor = restored
+        .activate(|_, _| (), audio_config())
+        .expect("activate after load");
+    let (result, processor) = process_blocks(processor, 2, &[512, 512], &[]);
+    restored.deactivate(processor);
+    assert!(result
+        .expect("processing after load")
+        .1
+        .iter()
+        .flatten()
+        .all(|x| x.is_finite()));
+
+    // Truncated and garbage states are refused; the instance keeps its (default) values.
+    for (what, bytes) in [
+        ("truncated", saved[..saved.len() / 2].to_vec()),
+        ("garbage", b"\x00\xffnot a state at all".to_vec()),
+        ("empty", Vec::new()),
+        ("JSON of another shape", clap_state(br#"{"params": 3}"#)),
+        ("a length past the end", clap_state(b"{}")[..9].to_vec()),
+    ] {
+        let mut instance = new_instance();
+        assert!(
+            !load_state(&mut instance, &bytes),
+            "{what} state was accepted"
+        );
+        assert!(
+            same_values(&param_values(&mut instance), &defaults),
+            "{what} state changed values"
+        );
+    }
+
+    // A state of a newer format loads the defaults, whatever values it carries.
+    let mut newer: serde_json::Value =
+        serde_json::from_slice(&saved[8..]).expect("the state is a length and JSON");
+    newer["fields"]["state_version"] = serde_json::Value::String("99".into());
+    let mut instance = new_instance();
+    assert!(load_state(
+        &mut instance,
+        &clap_state(newer.to_string().as_bytes())
+    ));
+    assert!(
+        same_values(&param_values(&mut instance), &defaults),
+        "a newer format did not load the defaults"
+    );
+
+    // A state saved before the format had a version loads with its values.
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../plugin/tests/fixtures/state-0.1.0-unversioned.json"
+    ))
+    .expect("fixture");
+    let mut instance = new_instance();
+    assert!(
+        load_state(&mut instance, &clap_state(&fixture)),
+        "the unversioned fixture was refused"
+    );
+    let values = param_values(&mut instance);
+    let value = |id: &str| {
+        values
+            .iter()
+            .find(|(k, _)| *k == hash_param_id(id))
+            .expect(id)
+            .1
+    };
+    assert!(
+        (value("in_gain") - trim_clap_value(-3.25)).abs() < 1e-6,
+        "in_gain {}",
+        value("in_gain")
+    );
+    assert!(
+        (value("out_gain") - trim_clap_value(1.5)).abs() < 1e-6,
+        "out_gain {}",
+        value("out_gain")
+    );
+    assert_eq!(value("glue_on"), 1.0);
+    assert_eq!(value("lim_on"), 1.0);
+    // link_group 3 of 1..=16: stepped, CLAP value = step index (through an f32 normalization).
+    assert!(
+        (value("link_group") - 2.0).abs() < 1e-5,
+        "link_group {}",
+        value("link_group")
+    );
+}
+
+#[test]
+fn mono_and_stereo_port_configurations() {
+    let mut instance = new_instance();
+    let mut configurations = Vec::new();
+    {
+        let handle = instance.plugin_handle();
+        let ports = handle
+            .get_extension::<PluginAudioPortsConfig>()
+            .expect("plugin does not implement audio-ports-config");
+        let mut buffer = AudioPortsConfigBuffer::new();
+        for index in 0..ports.count(&handle) {
+            let config = ports.get(&handle, index, &mut buffer).expect("config");
+            let channels = |port: &Option<clack_extensions::audio_ports_config::MainPortInfo>| {
+                port.as_ref().map_or(0, |p| p.channel_count)
+            };
+            configurations.push((
+                config.id,
+                channels(&config.main_input),
+                channels(&config.main_output),
+            ));
+        }
+    }
+    for channels in [1u32, 2] {
+        assert!(
+            configurations
+                .iter()
+                .any(|&(_, i, o)| i == channels && o == channels),
+            "no {channels}-channel configuration in {configurations:?}"
+        );
+    }
+    for &(id, channels, _) in configurations
+        .iter()
+        .filter(|&&(_, i, o)| i == o && (i == 1 || i == 2))
+    {
+        {
+            let handle = instance.plugin_handle();
+            let ports = handle
+                .get_extension::<PluginAudioPortsConfig>()
+                .expect("audio-ports-config");
+            ports
+                .select(&handle, id)
+                .unwrap_or_else(|_| panic!("selecting {channels} channels failed"));
+        }
+        service_main_thread_callbacks(&mut instance);
+        let processor = instance
+            .activate(|_, _| (), audio_config())
+            .expect("activate");
+        let (result, processor) =
+            process_blocks(processor, channels as usize, &[1000, 0, 1000], &[]);
+        instance.deactivate(processor);
+        service_main_thread_callbacks(&mut instance);
+        let (input, output) = result.unwrap_or_else(|e| panic!("{channels} channels: {e}"));
+        assert_delayed_passthrough(
+            &format!("{channels} channels"),
+            &input,
+            &output,
+            LATENCY_SAMPLES,
+        );
+    }
 }
