@@ -18,7 +18,7 @@ use stem_master::params::{role_starting_point, set_from_text, StemMasterParams};
 use stem_master::role::StemRole;
 
 mod common;
-use common::{programme, Programme};
+use common::{every_module_on, programme, Programme};
 
 const SECONDS: usize = 20;
 const BLOCK: usize = 512;
@@ -77,23 +77,7 @@ fn main() {
     let signal = programme(rate, SECONDS, &PROGRAMME);
     let audio = Duration::from_secs(SECONDS as u64);
     let base = EngineSettings::default();
-    let mut all = base;
-    all.tone_on = true;
-    all.tone.low_cut_enabled = true;
-    all.tone.high_shelf_db = 2.0;
-    all.tone.bell_db = -3.0;
-    all.tone.tilt_db = 1.0;
-    all.deharsh_on = true;
-    all.low_end_on = true;
-    all.low_end.mono_below_enabled = true;
-    all.low_end.stabilizer_enabled = true;
-    all.glue_on = true;
-    all.punch_on = true;
-    all.punch.attack_db = 3.0;
-    all.width_on = true;
-    all.width.side_gain_percent = 120.0;
-    all.limiter_on = true;
-    all.limiter.drive_db = 6.0;
+    let all = every_module_on();
     let only = |f: fn(&mut EngineSettings)| {
         let mut s = base;
         f(&mut s);

@@ -512,6 +512,20 @@ fn percent_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
         .with_string_to_value(Arc::new(|text| parse_number(text, "%")))
 }
 
+/// A float parameter's value as the engine may use it: finite and within
+/// its range. A host or a state can deliver NaN or out-of-range values
+/// (wrappers pass normalized values through unchecked); those never reach
+/// the DSP: NaN becomes the default, anything else is clamped.
+fn checked(param: &FloatParam) -> f32 {
+    let value = param.value();
+    let (a, b) = (param.preview_plain(0.0), param.preview_plain(1.0));
+    if value.is_finite() {
+        value.clamp(a.min(b), a.max(b))
+    } else {
+        param.default_plain_value()
+    }
+}
+
 impl StemMasterParams {
     /// The engine's view of the current parameter values.
     #[inline]
@@ -521,74 +535,74 @@ impl StemMasterParams {
         let low = &self.low_end;
         let glue = &self.glue;
         EngineSettings {
-            input_trim_db: self.input_trim.value(),
-            output_trim_db: self.output_trim.value(),
+            input_trim_db: checked(&self.input_trim),
+            output_trim_db: checked(&self.output_trim),
             role: self.role.value(),
             bypass: self.bypass.value(),
             compare_original: self.compare_original.value(),
             tone_on: tone.on.value(),
             tone: ToneParams {
                 low_cut_enabled: tone.low_cut.value(),
-                low_cut_hz: tone.low_cut_hz.value(),
+                low_cut_hz: checked(&tone.low_cut_hz),
                 low_cut_slope: tone.low_cut_slope.value(),
-                low_shelf_hz: tone.low_shelf_hz.value(),
-                low_shelf_db: tone.low_shelf_db.value(),
-                high_shelf_hz: tone.high_shelf_hz.value(),
-                high_shelf_db: tone.high_shelf_db.value(),
-                tilt_db: tone.tilt_db.value(),
-                bell_hz: tone.bell_hz.value(),
-                bell_db: tone.bell_db.value(),
-                bell_q: tone.bell_q.value(),
+                low_shelf_hz: checked(&tone.low_shelf_hz),
+                low_shelf_db: checked(&tone.low_shelf_db),
+                high_shelf_hz: checked(&tone.high_shelf_hz),
+                high_shelf_db: checked(&tone.high_shelf_db),
+                tilt_db: checked(&tone.tilt_db),
+                bell_hz: checked(&tone.bell_hz),
+                bell_db: checked(&tone.bell_db),
+                bell_q: checked(&tone.bell_q),
             },
             deharsh_on: deharsh.on.value(),
             deharsh: DeharshParams {
-                centre_hz: deharsh.centre_hz.value(),
-                width_octaves: deharsh.width_octaves.value(),
-                threshold_db: deharsh.threshold_db.value(),
-                max_cut_db: deharsh.max_cut_db.value(),
-                ratio: deharsh.ratio.value(),
-                attack_ms: deharsh.attack_ms.value(),
-                release_ms: deharsh.release_ms.value(),
+                centre_hz: checked(&deharsh.centre_hz),
+                width_octaves: checked(&deharsh.width_octaves),
+                threshold_db: checked(&deharsh.threshold_db),
+                max_cut_db: checked(&deharsh.max_cut_db),
+                ratio: checked(&deharsh.ratio),
+                attack_ms: checked(&deharsh.attack_ms),
+                release_ms: checked(&deharsh.release_ms),
             },
             low_end_on: low.on.value(),
             low_end: LowEndParams {
                 mono_below_enabled: low.mono_below.value(),
-                crossover_hz: low.crossover_hz.value(),
+                crossover_hz: checked(&low.crossover_hz),
                 stabilizer_enabled: low.stabilizer.value(),
-                stabilizer_threshold_db: low.stabilizer_threshold_db.value(),
-                stabilizer_ratio: low.stabilizer_ratio.value(),
-                stabilizer_attack_ms: low.stabilizer_attack_ms.value(),
-                stabilizer_release_ms: low.stabilizer_release_ms.value(),
+                stabilizer_threshold_db: checked(&low.stabilizer_threshold_db),
+                stabilizer_ratio: checked(&low.stabilizer_ratio),
+                stabilizer_attack_ms: checked(&low.stabilizer_attack_ms),
+                stabilizer_release_ms: checked(&low.stabilizer_release_ms),
             },
             glue_on: glue.on.value(),
             glue: GlueParams {
-                threshold_db: glue.threshold_db.value(),
-                ratio: glue.ratio.value(),
-                attack_ms: glue.attack_ms.value(),
-                release_ms: glue.release_ms.value(),
-                knee_db: glue.knee_db.value(),
-                mix: glue.mix_percent.value() / 100.0,
-                sidechain_hpf_hz: glue.sidechain_hpf_hz.value(),
-                makeup_db: glue.makeup_db.value(),
+                threshold_db: checked(&glue.threshold_db),
+                ratio: checked(&glue.ratio),
+                attack_ms: checked(&glue.attack_ms),
+                release_ms: checked(&glue.release_ms),
+                knee_db: checked(&glue.knee_db),
+                mix: checked(&glue.mix_percent) / 100.0,
+                sidechain_hpf_hz: checked(&glue.sidechain_hpf_hz),
+                makeup_db: checked(&glue.makeup_db),
             },
             punch_on: self.punch.on.value(),
             punch: PunchParams {
-                attack_db: self.punch.attack_db.value(),
-                sustain_db: self.punch.sustain_db.value(),
+                attack_db: checked(&self.punch.attack_db),
+                sustain_db: checked(&self.punch.sustain_db),
             },
             width_on: self.width.on.value(),
             width: WidthParams {
-                side_gain_percent: self.width.side_gain_percent.value(),
-                balance: self.width.balance_percent.value() / 100.0,
+                side_gain_percent: checked(&self.width.side_gain_percent),
+                balance: checked(&self.width.balance_percent) / 100.0,
             },
             limiter_on: self.limiter.on.value(),
             limiter: LimiterParams {
-                drive_db: self.limiter.drive_db.value(),
-                ceiling_dbtp: self.limiter.ceiling_dbtp.value(),
-                release_ms: self.limiter.release_ms.value(),
+                drive_db: checked(&self.limiter.drive_db),
+                ceiling_dbtp: checked(&self.limiter.ceiling_dbtp),
+                release_ms: checked(&self.limiter.release_ms),
             },
             target: self.target.value(),
-            target_custom_lufs: self.target_custom_lufs.value(),
+            target_custom_lufs: checked(&self.target_custom_lufs),
         }
     }
 }

@@ -51,3 +51,51 @@ pub fn programme(rate: usize, seconds: usize, shape: &Programme) -> Vec<Vec<f32>
         })
         .collect()
 }
+
+/// Every module of the engine on, each doing some work: tone (low cut,
+/// +2 dB high shelf, −3 dB bell, +1 dB tilt), de-harsh, low end (mono bass
+/// and stabilizer), glue, punch (+3 dB attack), width (120 %), limiter
+/// (+6 dB drive).
+#[allow(dead_code)] // the meter bench does not use the engine
+pub fn every_module_on() -> stem_master::engine::EngineSettings {
+    use stem_master::dsp::{
+        limiter::LimiterParams, low_end::LowEndParams, punch::PunchParams, tone::ToneParams,
+        width::WidthParams,
+    };
+    use stem_master::engine::EngineSettings;
+    let d = EngineSettings::default();
+    EngineSettings {
+        tone_on: true,
+        tone: ToneParams {
+            low_cut_enabled: true,
+            high_shelf_db: 2.0,
+            bell_db: -3.0,
+            tilt_db: 1.0,
+            ..d.tone
+        },
+        deharsh_on: true,
+        low_end_on: true,
+        low_end: LowEndParams {
+            mono_below_enabled: true,
+            stabilizer_enabled: true,
+            ..d.low_end
+        },
+        glue_on: true,
+        punch_on: true,
+        punch: PunchParams {
+            attack_db: 3.0,
+            ..d.punch
+        },
+        width_on: true,
+        width: WidthParams {
+            side_gain_percent: 120.0,
+            ..d.width
+        },
+        limiter_on: true,
+        limiter: LimiterParams {
+            drive_db: 6.0,
+            ..d.limiter
+        },
+        ..d
+    }
+}
