@@ -8,8 +8,10 @@
 #
 #   bash tests/vst3-validator.sh ["path/to/Stem Master.vst3"]
 set -euo pipefail
+# A bundle given on the command line is relative to the caller's folder.
+BUNDLE=${1:+$(realpath -m "$1")}
 cd "$(dirname "$0")/.."
-BUNDLE=${1:-target/bundled/Stem Master.vst3}
+BUNDLE=${BUNDLE:-$PWD/target/bundled/Stem Master.vst3}
 VERSION="3.7.10.14+~4.13.3"
 POOL="http://deb.debian.org/debian/pool/main/v/vst3sdk"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stem-master/vst3-validator-$VERSION"
@@ -47,13 +49,14 @@ if [ ! -x "$VALIDATOR" ]; then
   mkdir -p "$CACHE"
   cp "$work/build/bin/Release/validator" "$VALIDATOR.partial"
   mv "$VALIDATOR.partial" "$VALIDATOR"
+  rm -rf "$work"
 fi
 
 log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 status=0
 "$VALIDATOR" -e "$BUNDLE" >"$log" 2>&1 || status=$?
 # The failed tests and the messages the validator flags, then the result.
 grep -E -B3 "\[Failed\]" "$log" || true
 grep -E "ERROR|^Result" "$log" || true
-rm -f "$log"
 exit "$status"

@@ -156,7 +156,7 @@ impl Plugin for StemMaster {
             .map(|name| name.clone())
             .unwrap_or_default();
         self.link_slot = link::registry::claim(
-            self.params.link_group.value() as u32,
+            self.params.link_group_checked(),
             self.params.role.value(),
             &name,
             link::registry::now_ms(),
@@ -306,7 +306,7 @@ impl StemMaster {
                 .or(readings.loudness.short_term_lufs)
                 .map_or(f32::NAN, |x| x as f32);
             self.master_view.update(
-                self.params.link_group.value() as u32,
+                self.params.link_group_checked(),
                 self.link_slot.as_ref().map(|slot| slot.index()),
                 link::registry::now_ms(),
                 mix_lufs,
@@ -344,7 +344,7 @@ impl StemMaster {
         );
         slot.publish(
             &publication,
-            self.params.link_group.value() as u32,
+            self.params.link_group_checked(),
             link::registry::now_ms(),
         );
     }

@@ -516,7 +516,7 @@ fn percent_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
 /// its range. A host or a state can deliver NaN or out-of-range values
 /// (wrappers pass normalized values through unchecked); those never reach
 /// the DSP: NaN becomes the default, anything else is clamped.
-fn checked(param: &FloatParam) -> f32 {
+pub fn checked(param: &FloatParam) -> f32 {
     let value = param.value();
     let (a, b) = (param.preview_plain(0.0), param.preview_plain(1.0));
     if value.is_finite() {
@@ -527,6 +527,12 @@ fn checked(param: &FloatParam) -> f32 {
 }
 
 impl StemMasterParams {
+    /// The stem link group, 1..=[`LINK_GROUPS`] whatever the host or a
+    /// state delivered.
+    pub fn link_group_checked(&self) -> u32 {
+        self.link_group.value().clamp(1, LINK_GROUPS) as u32
+    }
+
     /// The engine's view of the current parameter values.
     #[inline]
     pub fn engine_settings(&self) -> EngineSettings {
@@ -969,7 +975,8 @@ pub enum StateLoad {
 /// nothing half-understood reaches the engine. Called by the wrappers
 /// before every load (`Plugin::filter_state`). Parameters the state lacks
 /// keep their current values (a new instance's defaults), values of the
-/// wrong type are skipped and out-of-range values clamped by the wrapper.
+/// wrong type are skipped by the wrapper; values out of range are clamped
+/// where they are used ([`checked`], [`StemMasterParams::link_group_checked`]).
 pub fn prepare_state(state: &mut PluginState) -> StateLoad {
     let version = match state.fields.get("state_version") {
         None => Ok(0),

@@ -61,7 +61,8 @@ fn the_editor_renders_at_its_minimum_and_a_large_size() {
             "{tool} is missing: install the Debian packages xvfb xauth imagemagick"
         );
     }
-    let dir = std::env::temp_dir().join(format!("stem-master-editor-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("editor_render");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut shots: Vec<_> = SIZES
         .iter()

@@ -135,7 +135,7 @@ fn randomize(plugin: &StemMaster, rng: &mut Rng) {
     let params = plugin.params();
     for (id, param, _) in params.param_map() {
         // Bypass and A/B rarely, so that most cases exercise the modules.
-        let p = if id == "bypass" || id == "compare" {
+        let p = if id == "bypass" || id == "ab" {
             0.1
         } else {
             0.5

@@ -152,11 +152,11 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
         let setter = gui_context.param_setter();
         let role = self.params.role.value();
         let target = self.params.target.value();
-        let target_lufs = target.loudness_lufs(self.params.target_custom_lufs.value());
+        let target_lufs = target.loudness_lufs(params::checked(&self.params.target_custom_lufs));
         let ceiling_dbtp = target
             .ceiling_dbtp()
-            .map_or(self.params.limiter.ceiling_dbtp.value(), |cap| {
-                cap.min(self.params.limiter.ceiling_dbtp.value())
+            .map_or(params::checked(&self.params.limiter.ceiling_dbtp), |cap| {
+                cap.min(params::checked(&self.params.limiter.ceiling_dbtp))
             });
         ResizableWindow::new("stem-master")
             .min_size(egui::Vec2::new(MIN_SIZE.0, MIN_SIZE.1))
@@ -226,7 +226,7 @@ impl nice_plug_egui::NiceEguiApp for EditorApp {
                                 self.stems_panel.show(
                                     ui,
                                     &self.shared,
-                                    self.params.link_group.value() as u32,
+                                    self.params.link_group_checked(),
                                 );
                             }
                         });
@@ -410,7 +410,7 @@ fn delivery_row(
         {
             shared.learning.store(!learning, Ordering::Relaxed);
         }
-        let target_lufs = target.loudness_lufs(params.target_custom_lufs.value());
+        let target_lufs = target.loudness_lufs(params::checked(&params.target_custom_lufs));
         if let Some(measured) = shared.learned_lufs.load() {
             let drive = crate::delivery::learned_drive_db(f64::from(measured), target_lufs);
             ui.label(format!("{measured:.1} LUFS → drive +{drive:.1} dB"));

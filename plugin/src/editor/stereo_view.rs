@@ -185,7 +185,8 @@ impl StereoView {
             .max(loudest)
             .max(1e-4);
         let colour = Color32::from_rgba_unmultiplied(120, 220, 160, 90);
-        let gain = half / (self.scale * std::f32::consts::SQRT_2);
+        // |l ± r| ≤ 2·scale: the loudest sample reaches the edge.
+        let gain = half / (2.0 * self.scale);
         for &(l, r) in &self.points[..count] {
             if !(l.is_finite() && r.is_finite()) {
                 continue;
@@ -195,7 +196,7 @@ impl StereoView {
             painter.rect_filled(Rect::from_center_size(p, Vec2::splat(1.5)), 0.0, colour);
         }
         response.on_hover_text(
-            "Goniometer of the last 85 ms of output: mono is a vertical line, out-of-phase \
+            "Goniometer of the last 4096 output samples (85 ms at 48 kHz): mono is a vertical line, out-of-phase \
              signal lies across; scaled to the loudest sample",
         );
     }
