@@ -19,6 +19,7 @@
 mod common;
 
 use common::host::{activate, TestHost};
+use common::Rng;
 use nice_plug::prelude::*;
 use stem_master::StemMaster;
 
@@ -37,27 +38,6 @@ const MAX_BLOCKS: [usize; 7] = [1, 7, 64, 480, 1024, 4096, 8192];
 /// Allowed excess over the ceiling: 0.01 dB (the limiter's own tests hold
 /// it to its ceiling; this only absorbs f32 rounding of the linear gain).
 const CEILING_TOLERANCE_DB: f32 = 0.01;
-
-/// xorshift64*: deterministic, no random crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    fn chance(&mut self, p: f32) -> bool {
-        self.unit() < p
-    }
-}
 
 /// A signal segment kind.
 #[derive(Debug, Clone, Copy)]

@@ -13,25 +13,13 @@
 
 mod common;
 
+use common::Rng;
+
 use std::ffi::OsString;
 use std::path::Path;
 
 /// Cases in a plain `cargo test` run.
 const DEFAULT_CASES: u64 = 2000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-}
 
 /// A valid WAV file: `channels`, `bits` (integer or float), `frames` of a
 /// sine, with a plain or extensible format chunk.

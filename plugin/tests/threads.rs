@@ -14,6 +14,7 @@
 mod common;
 
 use common::host::{activate, TestHost};
+use common::Rng;
 use nice_plug::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -28,20 +29,6 @@ static ALLOCATOR: nice_assert_no_alloc::AllocDisabler = nice_assert_no_alloc::Al
 const RUN: Duration = Duration::from_secs(2);
 /// How long they may take to finish before the test calls it a deadlock.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
 
 /// A parameter pointer moved to the setter thread. The parameters are
 /// atomics and outlive every thread of the test.

@@ -25,12 +25,13 @@ pub struct StemsPanel {
     refreshed: Option<Instant>,
 }
 
-/// Colour of a severity (none: the default text colour).
+/// Colour of a severity: the triage's colours for warnings and problems,
+/// the default text colour otherwise.
 fn colour(ui: &egui::Ui, severity: Severity) -> egui::Color32 {
-    match severity {
-        Severity::Problem => egui::Color32::from_rgb(230, 80, 70),
-        Severity::Warn => egui::Color32::from_rgb(235, 175, 60),
-        _ => ui.visuals().text_color(),
+    if severity >= Severity::Warn {
+        super::triage_panel::colour(severity)
+    } else {
+        ui.visuals().text_color()
     }
 }
 

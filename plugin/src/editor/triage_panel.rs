@@ -9,7 +9,7 @@ use crate::triage::{message, HintId, Severity};
 use std::sync::atomic::Ordering;
 
 /// Colour of a severity's marker.
-fn colour(severity: Severity) -> egui::Color32 {
+pub(super) fn colour(severity: Severity) -> egui::Color32 {
     match severity {
         Severity::Problem => egui::Color32::from_rgb(230, 80, 70),
         Severity::Warn => egui::Color32::from_rgb(235, 175, 60),

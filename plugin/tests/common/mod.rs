@@ -3,6 +3,34 @@
 
 pub mod host;
 
+/// xorshift64*: the deterministic random numbers of the fuzz and thread
+/// tests, with no random crate; the state is the seed (not 0).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in [0, 1), 24 bits.
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in 0..n (0 for n = 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f32) -> bool {
+        self.unit() < p
+    }
+}
+
 /// Deterministic test signal: per channel a sum of sines plus white noise
 /// (xorshift), peak below 0.9. Different content on each channel.
 pub fn test_signal(
