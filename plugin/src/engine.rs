@@ -713,6 +713,7 @@ impl Engine {
                 .integrated_lufs
                 .map(|lufs| lufs as f32),
             stereo: self.channels == 2,
+            sample_rate_hz: self.sample_rate_hz,
         }
     }
 

@@ -11,9 +11,14 @@
 //! - `cargo xtask memory [MINUTES]` analyses and renders a stereo 96 kHz
 //!   file of MINUTES minutes (default 120) with the release CLI and prints
 //!   its peak memory (RSS, from GNU `time`) against a 1-minute file's.
+//! - `cargo xtask calibrate` runs the triage on released music from Debian's
+//!   game-soundtrack packages (installed with apt, so not part of CI) and
+//!   prints its false-alarm and recall figures (see `calibrate.rs`).
 //! - `cargo xtask screenshot` renders the real editor, with the demonstration
 //!   arrangement playing through it, to `docs/editor.png` under Xvfb
 //!   (Debian packages `xvfb xauth imagemagick`).
+
+mod calibrate;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +35,7 @@ fn main() -> ExitCode {
         Some("screenshot") => screenshot(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         Some("memory") => memory(args.get(1).map(String::as_str)),
+        Some("calibrate") => calibrate::calibrate(&args[1..]),
         _ => nice_plug_xtask::main_with_args("cargo xtask", args)
             .map_err(|error| format!("{error:#}")),
     };
@@ -202,14 +208,7 @@ fn memory(minutes: Option<&str>) -> Result<(), String> {
         .parse()
         .map_err(|_| "usage: cargo xtask memory [MINUTES]".to_string())?;
     nice_plug_xtask::chdir_workspace_root().map_err(|error| format!("{error:#}"))?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--release", "-p", PACKAGE, "--bin", "stem-master"])
-        .status()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    if !status.success() {
-        return Err("building the CLI failed".into());
-    }
+    build_cli()?;
     let dir = PathBuf::from("target/memory");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     println!("stem-master, stereo 96 kHz 16-bit, peak RSS and wall time:");
@@ -240,6 +239,21 @@ fn memory(minutes: Option<&str>) -> Result<(), String> {
         peaks[1].1 as f64 / peaks[0].1 as f64
     );
     Ok(())
+}
+
+/// Builds the release CLI, `target/release/stem-master` (run from the
+/// workspace root).
+fn build_cli() -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "-p", PACKAGE, "--bin", "stem-master"])
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("building the CLI failed".into())
+    }
 }
 
 /// Size of the picture in the README, physical pixels.

@@ -15,8 +15,7 @@ use crate::meter::{Analyzer, AnalyzerReadings};
 use crate::role::StemRole;
 use crate::triage::report::{triage, HintReport, TriageReport};
 use crate::triage::rules::TriageContext;
-use crate::triage::verdict::verdict;
-use crate::triage::{HintId, Severity, HINT_COUNT};
+use crate::triage::{HintId, Severity};
 
 /// Frames read per block.
 const BLOCK_FRAMES: usize = 8192;
@@ -169,6 +168,7 @@ impl Measurement {
             ceiling_dbtp: options.target.ceiling_dbtp,
             integrated_lufs: readings.loudness.integrated_lufs.map(|x| x as f32),
             stereo: self.channels == 2,
+            sample_rate_hz: self.rate as f32,
         };
         Report {
             file,
@@ -385,18 +385,13 @@ fn measure_stems(options: &AnalyzeOptions) -> Result<Report, Failure> {
             message: aggregate::describe(hint, &assessment, &names),
             fix: hint.fix(),
             ranges_s: vec![(0.0, duration_s)],
+            // Judged on the stems' whole-file averages.
+            coverage: 1.0,
+            programme: true,
             finding,
         });
     }
-    report
-        .triage
-        .hints
-        .sort_by_key(|h| std::cmp::Reverse(h.severity));
-    let mut severities = [Severity::None; HINT_COUNT];
-    for hint in &report.triage.hints {
-        severities[hint.hint.index()] = hint.severity;
-    }
-    report.triage.verdict = verdict(&severities, StemRole::FullMix, duration_s as f32);
+    report.triage.decide(StemRole::FullMix, duration_s);
     Ok(report)
 }
 
@@ -499,6 +494,27 @@ fn to_json(report: &Report) -> Json {
                             ),
                         ),
                     ])
+                })
+                .collect(),
+        ),
+    ));
+    pairs.push((
+        "figures".to_string(),
+        Json::Object(
+            HintId::ALL
+                .iter()
+                .filter(|hint| report.triage.programme[hint.index()].measured)
+                .map(|hint| {
+                    let f = report.triage.programme[hint.index()];
+                    (
+                        hint.id().to_string(),
+                        Json::object([
+                            ("value", Json::number(Some(f64::from(f.value)))),
+                            ("reference", Json::number(Some(f64::from(f.reference)))),
+                            ("detail", Json::number(Some(f64::from(f.detail)))),
+                            ("severity", Json::String(f.severity.id().to_string())),
+                        ]),
+                    )
                 })
                 .collect(),
         ),

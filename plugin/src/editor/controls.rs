@@ -74,10 +74,14 @@ impl Section {
             | HintId::Muddy => Some(Section::Tone),
             HintId::OverCompressed => Some(Section::Glue),
             HintId::UnstableLowEnd | HintId::WideLowEnd => Some(Section::LowEnd),
-            HintId::PoorMonoCompatibility => Some(Section::Width),
+            HintId::PoorMonoCompatibility | HintId::FakeStereo => Some(Section::Width),
             HintId::HarshHighMids => Some(Section::Deharsh),
             HintId::SmearedTransients => Some(Section::Punch),
-            HintId::Silent | HintId::PhaseInverted | HintId::MonoAsStereo | HintId::Masking => None,
+            HintId::Silent
+            | HintId::PhaseInverted
+            | HintId::MonoAsStereo
+            | HintId::Masking
+            | HintId::BandLimitedSource => None,
         }
     }
 
@@ -459,8 +463,8 @@ mod tests {
     use super::*;
 
     /// Every hint whose fix names a Stem Master control leads to the
-    /// section holding it; those that need a mix (or a check of the
-    /// routing) lead nowhere.
+    /// section holding it; those that need a mix, a better source or a
+    /// check of the routing lead nowhere.
     #[test]
     fn hints_lead_to_the_section_their_fix_names() {
         for hint in HintId::ALL {
@@ -479,7 +483,9 @@ mod tests {
                     );
                 }
                 None => assert!(
-                    fix.contains("needs a mix") || hint == HintId::Silent,
+                    fix.contains("needs a mix")
+                        || fix.contains("no control restores")
+                        || hint == HintId::Silent,
                     "{hint:?}: {fix}"
                 ),
             }

@@ -237,6 +237,7 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
                 VOCAL_BALANCE_WARN_LU.1
             },
             frequency_hz: 0.0,
+            detail: 0.0,
             measured: true,
         };
     }
@@ -256,6 +257,7 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
                     value: found.bands as f32,
                     reference: MASKING_WARN_BANDS as f32,
                     frequency_hz: found.first_band.map_or(0.0, band_centre_hz),
+                    detail: 0.0,
                     measured: true,
                 };
                 masking_pair = (a, b);
@@ -290,6 +292,7 @@ pub fn assess(stems: &[StemPublication], mix_lufs: f32) -> LinkAssessment {
                 value: share,
                 reference: LOW_END_CONFLICT_WARN,
                 frequency_hz: 0.0,
+                detail: 0.0,
                 measured: true,
             };
             low_end_stem = i;

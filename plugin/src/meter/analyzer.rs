@@ -1,9 +1,12 @@
 //! The analysis engine: every meter of Stem Master fed from one call, the
 //! same in the plugin (on the audio thread) and in the CLI (offline).
 
+use super::delay::DelayAnalyzer;
 use super::features::{SampleSums, SecondFeatures};
 use super::history::{HistoryPoint, LoudnessHistory};
+use super::lines::LineFinder;
 use super::loudness::{LoudnessMeter, LoudnessReadings, HOPS_PER_SECOND};
+use super::low_band::LowBandEnvelope;
 use super::spectrum::SpectrumAnalyzer;
 use super::stereo::StereoMeter;
 use super::true_peak::{sample_peak, TruePeakMeter};
@@ -17,8 +20,14 @@ const HOPS_PER_HISTORY_POINT: u64 =
 const RECENT_PEAK_HOPS: usize = 300;
 /// Finished seconds of features the analyzer keeps for its readers.
 pub const SECONDS_KEPT: usize = 8;
-/// Range searched for narrow spectral peaks, Hz.
-const NARROW_PEAK_RANGE_HZ: (f64, f64) = (1000.0, 12_000.0);
+/// Range searched for narrow spectral lines, Hz.
+pub const LINE_RANGE_HZ: (f64, f64) = (1000.0, 12_000.0);
+/// A second is part of the programme when its short-term loudness is within
+/// this distance of the integrated loudness so far, LU (the relative gate
+/// of the loudness range, EBU Tech 3342).
+pub const PROGRAMME_GATE_LU: f64 = 20.0;
+/// ... and at least this loud, LUFS (the absolute gate of BS.1770).
+pub const PROGRAMME_ABSOLUTE_GATE_LUFS: f64 = -70.0;
 
 /// Everything the meters report, in plain numbers. `None` where a value does
 /// not exist (silence below the gate, too little audio, mono for stereo
@@ -53,6 +62,12 @@ pub struct Analyzer {
     /// Present for stereo input.
     stereo: Option<StereoMeter>,
     spectrum: SpectrumAnalyzer,
+    /// Peaks of the low end, per second.
+    low_band: LowBandEnvelope,
+    /// Scratch for the line search, sized for the spectrum.
+    line_finder: LineFinder,
+    /// Delay analysis of the cross-spectra (stereo input only).
+    delay: Option<DelayAnalyzer>,
     history: LoudnessHistory,
     /// Highest true peak in the current hop, linear.
     hop_true_peak: f32,
@@ -87,12 +102,19 @@ impl Analyzer {
         let channels = channels.clamp(1, MAX_CHANNELS);
         let history_points =
             history_seconds as usize * super::history::HISTORY_POINTS_PER_SECOND as usize;
+        let spectrum = SpectrumAnalyzer::new(sample_rate_hz, channels);
+        let line_finder = LineFinder::new(spectrum.fft_size() / 2 + 1);
+        let delay = (channels == 2)
+            .then(|| DelayAnalyzer::new(spectrum.fft_size(), f64::from(sample_rate_hz)));
         Self {
             channels,
             loudness: LoudnessMeter::new(f64::from(sample_rate_hz), channels),
             true_peak: TruePeakMeter::new(sample_rate_hz, channels),
             stereo: (channels == 2).then(|| StereoMeter::new(sample_rate_hz)),
-            spectrum: SpectrumAnalyzer::new(sample_rate_hz, channels),
+            spectrum,
+            low_band: LowBandEnvelope::new(sample_rate_hz),
+            line_finder,
+            delay,
             history: LoudnessHistory::new(history_points),
             hop_true_peak: 0.0,
             recent_hop_peaks: vec![0.0; RECENT_PEAK_HOPS],
@@ -119,6 +141,7 @@ impl Analyzer {
             stereo.reset();
         }
         self.spectrum.reset();
+        self.low_band.reset();
         self.history.clear();
         self.hop_true_peak = 0.0;
         self.recent_hop_peaks.fill(0.0);
@@ -168,6 +191,7 @@ impl Analyzer {
                 stereo.process(left, right);
             }
             self.spectrum.process(chunk);
+            self.low_band.process(chunk);
             if self.loudness.process_within_hop(chunk) {
                 self.finish_hop();
             }
@@ -181,6 +205,7 @@ impl Analyzer {
         self.true_peak_max = self.true_peak_max.max(self.hop_true_peak);
         self.current_second.true_peak = self.current_second.true_peak.max(self.hop_true_peak);
         self.hop_true_peak = 0.0;
+        self.low_band.end_hop();
         if self.loudness.hops_done().is_multiple_of(HOPS_PER_SECOND) {
             self.finish_second();
         }
@@ -213,12 +238,21 @@ impl Analyzer {
         let mut second = self.current_second;
         second.index = self.seconds_done;
         self.sample_sums.finish_second(self.channels, &mut second);
-        second.short_term_lufs = self
-            .loudness
-            .readings()
+        let loudness = self.loudness.readings();
+        second.short_term_lufs = loudness
             .short_term_lufs
             .map_or(f32::NEG_INFINITY, |x| x as f32);
-        (second.band_power, second.spectrum_frames) = self.spectrum.take_interval_bands();
+        second.gated = loudness.short_term_lufs.is_some_and(|short_term| {
+            short_term >= PROGRAMME_ABSOLUTE_GATE_LUFS
+                && loudness
+                    .integrated_lufs
+                    .is_none_or(|integrated| short_term >= integrated - PROGRAMME_GATE_LU)
+        });
+        let interval = self.spectrum.take_interval_bands();
+        second.third_octave_power = interval.third_octaves;
+        second.spectrum_frames = interval.frames;
+        self.spectrum.close_second(second.gated);
+        second.low_peak = self.low_band.take_second();
         if let Some(stereo) = &self.stereo {
             let sums = stereo.moment_sums();
             for ((out, now), before) in second
@@ -234,14 +268,40 @@ impl Analyzer {
             second.stereo_moments[5] = sums[5] - self.stereo_mark[5];
             self.stereo_mark = sums;
         }
-        let (low, high) = NARROW_PEAK_RANGE_HZ;
-        if let Some((hz, db)) = self.spectrum.narrow_peak(low, high) {
-            second.narrow_peak_hz = hz;
-            second.narrow_peak_db = db;
-        }
+        self.measure_lines_and_delays(&mut second);
         self.seconds[(self.seconds_done % SECONDS_KEPT as u64) as usize] = second;
         self.seconds_done += 1;
         self.current_second = SecondFeatures::default();
+    }
+
+    /// The spectral lines and inter-channel delays of the medium-term and
+    /// programme spectra, into `second`. Once a second; never allocates.
+    fn measure_lines_and_delays(&mut self, second: &mut SecondFeatures) {
+        if self.spectrum.frames_analysed() == 0 {
+            return;
+        }
+        let (low, high) = LINE_RANGE_HZ;
+        let bin_hz = self.spectrum.bin_hz();
+        self.line_finder.find(
+            self.spectrum.medium_power(),
+            bin_hz,
+            low,
+            high,
+            &mut second.lines,
+        );
+        second.tuning_cents = self.line_finder.tuning_cents();
+        let (programme, programme_frames) = self.spectrum.programme_power();
+        if programme_frames > 0 {
+            self.line_finder
+                .find(programme, bin_hz, low, high, &mut second.programme_lines);
+            second.programme_tuning_cents = self.line_finder.tuning_cents();
+        }
+        if let (Some(delay), Some(stereo)) = (&mut self.delay, self.spectrum.stereo_spectra()) {
+            second.delay = delay.analyze(self.spectrum.medium_power(), stereo.medium());
+            if programme_frames > 0 {
+                second.programme_delay = delay.analyze(programme, stereo.programme());
+            }
+        }
     }
 
     /// Seconds of features finished since the last reset.
@@ -406,9 +466,11 @@ mod tests {
                 assert_eq!(a.sample_peak, b.sample_peak);
                 assert_eq!(a.true_peak, b.true_peak);
                 assert_eq!(a.clip_runs, b.clip_runs);
-                assert_eq!(a.band_power, b.band_power);
+                assert_eq!(a.third_octave_power, b.third_octave_power);
                 assert_eq!(a.spectrum_frames, b.spectrum_frames);
-                assert_eq!(a.narrow_peak_hz, b.narrow_peak_hz);
+                assert_eq!(a.lines, b.lines);
+                assert_eq!(a.low_peak, b.low_peak);
+                assert_eq!(a.gated, b.gated);
                 assert!((a.energy / b.energy - 1.0).abs() < 1e-5, "block {block}");
                 assert!((a.short_term_lufs - b.short_term_lufs).abs() < 1e-4);
                 for (x, y) in a.stereo_moments.iter().zip(&b.stereo_moments) {

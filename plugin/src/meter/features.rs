@@ -10,20 +10,32 @@
 //!
 //! A clip run is a run of at least [`CLIP_RUN_SAMPLES`] (3) consecutive
 //! samples of one channel at or above [`CLIP_LEVEL`] in magnitude
-//! (0.999, −0.009 dBFS): the "over" convention of Pro Tools' meters and the
-//! default of Audacity's "Find Clipping" (3 samples). One or two full-scale
-//! samples in a row happen in clean band-limited audio and are not counted.
+//! (0.999, −0.009 dBFS) that hold one value (within [`FLAT_TOP`]): the flat
+//! top a clipped waveform leaves. The count of 3 is the "over" convention of
+//! Pro Tools' meters and the default of Audacity's "Find Clipping". The
+//! flatness matters: a band-limited peak curves through its maximum, so a
+//! low note that peaks at full scale spends several samples above 0.999
+//! without being clipped (a 50 Hz peak at 48 kHz stays within 0.1 % of its
+//! top for 7 samples), while a clipped one sits at one value. Samples above
+//! full scale in a floating-point file that were never clipped are not flat
+//! either; they show as true-peak overs instead.
 
 /// Magnitude (full scale = 1.0) at or above which a sample counts towards a
 /// clip run: 0.999, −0.009 dBFS.
 pub const CLIP_LEVEL: f32 = 0.999;
 /// Consecutive samples at [`CLIP_LEVEL`] that make a clip run.
 pub const CLIP_RUN_SAMPLES: u32 = 3;
-/// Number of bands in [`SecondFeatures::band_power`] (those of
-/// [`super::spectrum::BandLevels`]).
-pub const FEATURE_BANDS: usize = 7;
+/// Largest difference between consecutive samples of a flat top, linear
+/// full scale (2⁻²⁰, below a 20-bit step): a full-scale 20 Hz sine at
+/// 48 kHz changes 7·10⁻⁶ between samples at its peak, a clipped one not at
+/// all.
+pub const FLAT_TOP: f32 = 1.0 / 1_048_576.0;
 /// Channels whose DC sums are kept.
 pub const DC_CHANNELS: usize = 2;
+
+use super::delay::StereoDelay;
+use super::lines::{Line, MAX_LINES};
+use super::spectrum::THIRD_OCTAVES;
 
 /// The meters' summary of one second of audio (10 ms loudness hops 100 at a
 /// time). Sums are over the samples or spectrum frames of this second only.
@@ -50,23 +62,41 @@ pub struct SecondFeatures {
     /// Short-term (3 s) loudness at the end of the second, LUFS;
     /// `-inf` when silent.
     pub short_term_lufs: f32,
-    /// Mean square in each band (sub 20–60, bass 60–250, low mid 250–500,
-    /// mid 500–2k, high mid 2k–5k, presence 5k–8k, air 8k–20k Hz) summed over
-    /// the spectrum frames completed in this second, full-scale² · frames.
-    pub band_power: [f64; FEATURE_BANDS],
+    /// Whether the second belongs to the programme: its short-term loudness
+    /// is at least −70 LUFS and within 20 LU of the integrated loudness so
+    /// far (the relative gate of the loudness range, EBU Tech 3342). Quiet
+    /// intros, breaks, fades and silence are not gated in.
+    pub gated: bool,
+    /// Mean square in each third-octave band
+    /// ([`super::spectrum::third_octave_centre_hz`], 19.7 Hz … 20.2 kHz)
+    /// summed over the spectrum frames completed in this second, full-scale²
+    /// · frames.
+    pub third_octave_power: [f64; THIRD_OCTAVES],
     /// Spectrum frames completed in this second.
     pub spectrum_frames: u32,
     /// Stereo moment sums of this second: ΣL², ΣR², ΣL·R, and the same for
     /// both channels low-passed at 150 Hz, full-scale² · samples. Zero for
     /// anything but stereo.
     pub stereo_moments: [f64; 6],
-    /// Frequency of the strongest narrow peak of the medium-term (3 s)
-    /// spectrum between 1 and 12 kHz at the end of the second, Hz (0 when
-    /// there is none).
-    pub narrow_peak_hz: f32,
-    /// How far that peak stands above its neighbourhood (±1/6 octave, main
-    /// lobe excluded), dB.
-    pub narrow_peak_db: f32,
+    /// Level the low end's peaks reach in this second: the 90th percentile
+    /// of the 50 ms mean squares below 120 Hz, full-scale² (see
+    /// [`super::low_band`]).
+    pub low_peak: f32,
+    /// Narrow lines of the medium-term (3 s) spectrum between 1 and 12 kHz
+    /// at the end of the second, strongest first (see [`super::lines`]).
+    pub lines: [Line; MAX_LINES],
+    /// The same for the programme's long-term spectrum since the reset.
+    pub programme_lines: [Line; MAX_LINES],
+    /// The tuning of the notes in the medium-term spectrum, cents from A440
+    /// (see [`super::lines::LineFinder::tuning_cents`]).
+    pub tuning_cents: f32,
+    /// The same for the programme's long-term spectrum.
+    pub programme_tuning_cents: f32,
+    /// Delays between the channels in the medium-term (3 s) cross-spectra
+    /// (stereo only; see [`super::delay`]).
+    pub delay: StereoDelay,
+    /// The same for the programme's cross-spectra since the reset.
+    pub programme_delay: StereoDelay,
 }
 
 impl Default for SecondFeatures {
@@ -80,11 +110,17 @@ impl Default for SecondFeatures {
             true_peak: 0.0,
             clip_runs: 0,
             short_term_lufs: f32::NEG_INFINITY,
-            band_power: [0.0; FEATURE_BANDS],
+            gated: false,
+            third_octave_power: [0.0; THIRD_OCTAVES],
             spectrum_frames: 0,
             stereo_moments: [0.0; 6],
-            narrow_peak_hz: 0.0,
-            narrow_peak_db: 0.0,
+            low_peak: 0.0,
+            lines: [Line::default(); MAX_LINES],
+            programme_lines: [Line::default(); MAX_LINES],
+            tuning_cents: 0.0,
+            programme_tuning_cents: 0.0,
+            delay: StereoDelay::default(),
+            programme_delay: StereoDelay::default(),
         }
     }
 }
@@ -97,8 +133,10 @@ pub struct SampleSums {
     energy: [f64; super::analyzer::MAX_CHANNELS],
     /// Σx over the current second, per channel, full-scale · samples.
     sums: [f64; super::analyzer::MAX_CHANNELS],
-    /// Current run of samples at [`CLIP_LEVEL`], per channel, samples.
+    /// Current run of flat samples at [`CLIP_LEVEL`], per channel, samples.
     run_length: [u32; super::analyzer::MAX_CHANNELS],
+    /// The previous sample of each channel (for flatness), linear.
+    previous: [f32; super::analyzer::MAX_CHANNELS],
     /// Clip runs counted in the current second.
     clip_runs: u32,
 }
@@ -109,6 +147,7 @@ impl Default for SampleSums {
             energy: [0.0; super::analyzer::MAX_CHANNELS],
             sums: [0.0; super::analyzer::MAX_CHANNELS],
             run_length: [0; super::analyzer::MAX_CHANNELS],
+            previous: [0.0; super::analyzer::MAX_CHANNELS],
             clip_runs: 0,
         }
     }
@@ -157,18 +196,31 @@ impl SampleSums {
         }
         if peak < CLIP_LEVEL {
             self.run_length[channel] = 0;
+            if let Some(&last) = samples.last() {
+                self.previous[channel] = super::sanitize(last);
+            }
             return;
         }
         let mut run = self.run_length[channel];
+        let mut previous = self.previous[channel];
         for &x in samples {
-            if super::sanitize(x).abs() >= CLIP_LEVEL {
-                run += 1;
+            let x = super::sanitize(x);
+            if x.abs() >= CLIP_LEVEL {
+                // A run starts at its first sample; it continues while the
+                // samples hold the first one's value.
+                run = if run > 0 && (x - previous).abs() <= FLAT_TOP {
+                    run + 1
+                } else {
+                    1
+                };
                 self.clip_runs += u32::from(run == CLIP_RUN_SAMPLES);
             } else {
                 run = 0;
             }
+            previous = x;
         }
         self.run_length[channel] = run;
+        self.previous[channel] = previous;
     }
 
     /// Moves the second's sums into `features` (energy averaged over
@@ -193,8 +245,9 @@ impl SampleSums {
 mod tests {
     use super::*;
 
-    /// Runs of 3 or more samples at 0.999 count once each, across block
-    /// boundaries; runs of 2, and samples at 0.998, do not count.
+    /// Flat runs of 3 or more samples at 0.999 count once each, across
+    /// block boundaries; runs of 2, samples at 0.998, and a peak that curves
+    /// through full scale do not count.
     #[test]
     fn clip_runs_follow_the_three_sample_convention() {
         let mut signal = vec![0.5f32; 100];
@@ -202,6 +255,10 @@ mod tests {
         signal[20..23].fill(-0.999); // 3 samples: a run
         signal[30..40].fill(1.0); // 10 samples: one run
         signal[50..60].fill(0.998); // below the level
+                                    // A rounded peak: above 0.999 but never twice the same value.
+        for (i, x) in signal[70..76].iter_mut().enumerate() {
+            *x = 1.0 - 1e-4 * (i as f32 - 2.5).powi(2);
+        }
         signal[97..100].fill(1.0); // continues into the next block
         let mut sums = SampleSums::default();
         for block in signal.chunks(7) {

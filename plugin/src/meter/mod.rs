@@ -4,10 +4,14 @@
 //! while processing.
 
 pub mod analyzer;
+pub mod cross_spectrum;
+pub mod delay;
 pub mod features;
 pub mod history;
 pub mod k_weighting;
+pub mod lines;
 pub mod loudness;
+pub mod low_band;
 pub mod spectrum;
 pub mod stereo;
 pub mod true_peak;

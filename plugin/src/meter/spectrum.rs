@@ -72,6 +72,7 @@
 //! Frames are analysed once the first `N` samples have arrived and then every
 //! `N/2` samples; a partial frame at the end of the input is not analysed.
 
+use super::cross_spectrum::StereoSpectra;
 use super::sanitize;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
@@ -112,17 +113,26 @@ const FRAME_DURATION_S: f64 = 0.0853;
 /// resonance to show within a few seconds.
 const MEDIUM_TIME_CONSTANT_S: f64 = 3.0;
 
-/// Prominence over its neighbourhood from which a narrow peak is a
-/// candidate (a resonance, or a partial that vouches for a harmonic
-/// series), dB.
-pub const PEAK_CANDIDATE_DB: f32 = 6.0;
+/// Number of third-octave bands in [`IntervalBands::third_octaves`].
+pub const THIRD_OCTAVES: usize = 31;
 
-/// Fundamentals a harmonic series may have, Hz.
-const SERIES_SPACING_HZ: (f64, f64) = (50.0, 1500.0);
+/// Centre of third-octave band `index`: `1000·2^((index − 17)/3)` Hz
+/// (19.7 Hz … 20.2 kHz); its edges lie a sixth of an octave either side.
+pub fn third_octave_centre_hz(index: usize) -> f64 {
+    1000.0 * 2f64.powf((index as f64 - 17.0) / 3.0)
+}
 
-/// A narrow peak must be this far above each of its two neighbours at
-/// ±2 FFT bins, dB (rules out the flanks of broad maxima).
-const NARROW_PEAK_SHOULDER_DB: f32 = 3.0;
+/// Band powers gathered over an interval of frames (the analyzer takes one
+/// per second).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntervalBands {
+    /// Mean square in each third-octave band
+    /// ([`third_octave_centre_hz`]) summed over the frames, full-scale² ·
+    /// frames.
+    pub third_octaves: [f64; THIRD_OCTAVES],
+    /// Frames in the interval.
+    pub frames: u32,
+}
 
 /// Power in each band, dB, −150 floor: the integral of the power spectrum
 /// over the band, i.e. the sum of the power of the FFT bins inside it, the
@@ -229,6 +239,8 @@ pub struct SpectrumAnalyzer {
     fft_size: usize,
     /// Hop between frames, samples (`N/2`, 50 % overlap).
     hop: usize,
+    /// Sample rate, Hz.
+    sample_rate_hz: f64,
     /// Most channels analysed (at least 1).
     channels: usize,
     /// Channels given to the last [`Self::process`] call (1..=`channels`).
@@ -264,19 +276,25 @@ pub struct SpectrumAnalyzer {
     medium_coeff: f64,
     /// The current frame's mean square per FFT bin, full-scale².
     frame_power: Vec<f64>,
-    /// Band mean squares summed over the frames since the last
-    /// [`Self::take_interval_bands`], full-scale² · frames.
-    interval_band_power: [f64; BANDS],
     /// Frames since the last [`Self::take_interval_bands`].
     interval_frames: u32,
-    /// Scratch for the narrow-peak search: dB per FFT bin.
-    peak_db_scratch: Vec<f64>,
-    /// Scratch for the narrow-peak search: candidate peaks (FFT bin,
-    /// prominence in dB), capacity one per bin.
-    peak_candidates: Vec<(usize, f32)>,
-    /// Scratch for the narrow-peak search: running sums of
-    /// `peak_db_scratch` (dB), for neighbourhood means.
-    peak_prefix_scratch: Vec<f64>,
+    /// Third-octave band mean squares summed over the frames since the
+    /// last [`Self::take_interval_bands`], full-scale² · frames.
+    interval_third_power: [f64; THIRD_OCTAVES],
+    /// FFT bins each third-octave band integrates over.
+    third_spans: [BinSpan; THIRD_OCTAVES],
+    /// Sum of the frame powers of the current second, per FFT bin,
+    /// full-scale² · frames (see [`Self::close_second`]).
+    second_power: Vec<f64>,
+    /// Frames in `second_power`.
+    second_frames: u32,
+    /// Sum of the frame powers of every gated second since reset (the
+    /// programme's long-term spectrum), per FFT bin, full-scale² · frames.
+    programme_power: Vec<f64>,
+    /// Frames in `programme_power`.
+    programme_frames: u64,
+    /// Cross-spectra of the first two channels, when two are analysed.
+    stereo: Option<StereoSpectra>,
     /// FFT bin spacing, Hz.
     bin_hz: f64,
     /// Frames analysed since reset.
@@ -349,10 +367,17 @@ impl SpectrumAnalyzer {
             );
         }
 
+        let mut third_spans = [BinSpan::default(); THIRD_OCTAVES];
+        for (index, span) in third_spans.iter_mut().enumerate() {
+            let centre = third_octave_centre_hz(index);
+            let edge = 2f64.powf(1.0 / 6.0);
+            *span = BinSpan::new(centre / edge, centre * edge, bin_hz, fft_size);
+        }
         Self {
             fft,
             fft_size,
             hop,
+            sample_rate_hz: fs,
             channels: channels.max(1),
             used_channels: channels.max(1),
             window,
@@ -368,11 +393,14 @@ impl SpectrumAnalyzer {
             medium_power: vec![0.0; bins],
             medium_coeff,
             frame_power: vec![0.0; bins],
-            interval_band_power: [0.0; BANDS],
             interval_frames: 0,
-            peak_db_scratch: vec![0.0; bins],
-            peak_prefix_scratch: vec![0.0; bins + 1],
-            peak_candidates: Vec::with_capacity(bins),
+            interval_third_power: [0.0; THIRD_OCTAVES],
+            third_spans,
+            second_power: vec![0.0; bins],
+            second_frames: 0,
+            programme_power: vec![0.0; bins],
+            programme_frames: 0,
+            stereo: (channels >= 2).then(|| StereoSpectra::new(bins)),
             bin_hz,
             frames: 0,
             spans,
@@ -407,8 +435,15 @@ impl SpectrumAnalyzer {
         self.live_power.fill(0.0);
         self.sum_power.fill(0.0);
         self.medium_power.fill(0.0);
-        self.interval_band_power = [0.0; BANDS];
+        self.interval_third_power = [0.0; THIRD_OCTAVES];
         self.interval_frames = 0;
+        self.second_power.fill(0.0);
+        self.second_frames = 0;
+        self.programme_power.fill(0.0);
+        self.programme_frames = 0;
+        if let Some(stereo) = &mut self.stereo {
+            stereo.reset();
+        }
         self.frames = 0;
         self.live_db = [FLOOR_DB; SIXTH_OCTAVE_BINS];
         self.long_term_db = [FLOOR_DB; SIXTH_OCTAVE_BINS];
@@ -474,7 +509,13 @@ impl SpectrumAnalyzer {
                 let im = f64::from(x.im);
                 *p += (re * re + im * im) * scale;
             }
+            if let Some(stereo) = &mut self.stereo {
+                if used >= 2 && c < 2 {
+                    stereo.add_channel(c, &self.fft_out, self.power_scale);
+                }
+            }
         }
+        let stereo_frame = used >= 2;
         let last = self.frame_power.len() - 1;
         let first_frame = self.frames == 0;
         for (k, (((frame, live), sum), medium)) in self
@@ -498,8 +539,17 @@ impl SpectrumAnalyzer {
                 *medium += self.medium_coeff * (p - *medium);
             }
         }
+        if let Some(stereo) = &mut self.stereo {
+            if stereo_frame {
+                stereo.finish_frame(first_frame, self.medium_coeff);
+            }
+        }
+        for (second, &p) in self.second_power.iter_mut().zip(&self.frame_power) {
+            *second += p;
+        }
+        self.second_frames += 1;
         self.frames += 1;
-        for (band, span) in self.interval_band_power.iter_mut().zip(&self.band_spans) {
+        for (band, span) in self.interval_third_power.iter_mut().zip(&self.third_spans) {
             *band += span.power(&self.frame_power);
         }
         self.interval_frames += 1;
@@ -563,134 +613,62 @@ impl SpectrumAnalyzer {
         self.bands(&self.live_power, 1.0)
     }
 
-    /// Band mean squares (bands of [`BandLevels`], full-scale²) summed over
-    /// the frames analysed since the previous call, and the number of those
-    /// frames; starts the next interval.
-    pub fn take_interval_bands(&mut self) -> ([f64; BANDS], u32) {
-        let taken = (self.interval_band_power, self.interval_frames);
-        self.interval_band_power = [0.0; BANDS];
+    /// Third-octave band mean squares summed over the frames analysed since
+    /// the previous call, and the number of those frames; starts the next
+    /// interval.
+    pub fn take_interval_bands(&mut self) -> IntervalBands {
+        let taken = IntervalBands {
+            third_octaves: self.interval_third_power,
+            frames: self.interval_frames,
+        };
+        self.interval_third_power = [0.0; THIRD_OCTAVES];
         self.interval_frames = 0;
         taken
     }
 
-    /// The strongest narrow peak of the medium-term (3 s) average spectrum
-    /// between `low_hz` and `high_hz` that is not a partial of a harmonic
-    /// series: its frequency (Hz) and how far it stands above its
-    /// neighbourhood (dB), or `None` before the first frame or when there
-    /// is none.
-    ///
-    /// * A bin's neighbourhood is every FFT bin within ±1/6 octave (at least
-    ///   ±6 bins) except the peak's own Hann main lobe (±2 bins); its level
-    ///   is the mean of those bins in dB (a log average, so one other peak
-    ///   barely moves it).
-    /// * A peak is a local maximum standing at least 3 dB above both bins
-    ///   at ±2 (which rules out the flanks of broad humps) and at least
-    ///   [`PEAK_CANDIDATE_DB`] above its neighbourhood.
-    /// * A peak is a partial of a harmonic series — a note, not a
-    ///   resonance — when it and two other peaks form three teeth of a comb
-    ///   (equal spacing ±1 bin, in any order) and the comb's spacing, a
-    ///   plausible fundamental (50–1500 Hz), is itself a peak (±2 bins).
-    ///   Notes have such neighbours; a resonance rings alone.
-    ///
-    /// Runs once a second; never allocates.
-    pub fn narrow_peak(&mut self, low_hz: f64, high_hz: f64) -> Option<(f32, f32)> {
-        if self.frames == 0 {
-            return None;
-        }
-        let last_bin = self.fft_size / 2;
-        let high_hz = high_hz.min(0.45 * self.bin_hz * self.fft_size as f64);
-        let first = ((low_hz / self.bin_hz).round() as usize).max(8);
-        let last = ((high_hz / self.bin_hz).round() as usize).min(last_bin - 8);
-        if first >= last {
-            return None;
-        }
-        // Peaks below the range (down to the lowest fundamental) count as
-        // neighbours and fundamentals of those inside it.
-        let search_first = ((SERIES_SPACING_HZ.0 / self.bin_hz) as usize).max(4);
-        let half_width =
-            |k: usize| ((k as f64 * (2f64.powf(1.0 / 6.0) - 1.0)).round() as usize).max(6);
-        let lo = search_first.saturating_sub(half_width(search_first)).max(1);
-        let hi = (last + half_width(last)).min(last_bin);
-        let db = &mut self.peak_db_scratch;
-        let prefix = &mut self.peak_prefix_scratch;
-        prefix[lo] = 0.0;
-        for k in lo..=hi {
-            db[k] = 10.0 * (self.medium_power[k] + 1.0e-30).log10();
-            prefix[k + 1] = prefix[k] + db[k];
-        }
-        let mean =
-            |from: usize, to: usize| (prefix[to + 1] - prefix[from]) / (to + 1 - from) as f64;
-        let shoulder = f64::from(NARROW_PEAK_SHOULDER_DB);
-        let candidates = &mut self.peak_candidates;
-        candidates.clear();
-        for k in search_first..=last {
-            let level = db[k];
-            if level < db[k - 1]
-                || level < db[k + 1]
-                || level - db[k - 2] < shoulder
-                || level - db[k + 2] < shoulder
-            {
-                continue;
+    /// Ends the analyzer's current second: its frames join the programme's
+    /// long-term spectra when `gated` (the second is loud enough to be part
+    /// of the programme; the analyzer decides), and are dropped otherwise.
+    pub fn close_second(&mut self, gated: bool) {
+        if gated {
+            for (programme, second) in self.programme_power.iter_mut().zip(&self.second_power) {
+                *programme += second;
             }
-            let w = half_width(k);
-            let (left_from, left_to) = (k.saturating_sub(w).max(lo), k - 3);
-            let (right_from, right_to) = (k + 3, (k + w).min(hi));
-            let left_n = (left_to + 1 - left_from) as f64;
-            let right_n = (right_to + 1 - right_from) as f64;
-            let neighbourhood = (mean(left_from, left_to) * left_n
-                + mean(right_from, right_to) * right_n)
-                / (left_n + right_n);
-            let prominence = (level - neighbourhood) as f32;
-            if prominence >= PEAK_CANDIDATE_DB {
-                // Within the capacity reserved in `new` (one per bin): no
-                // allocation.
-                candidates.push((k, prominence));
-            }
+            self.programme_frames += u64::from(self.second_frames);
         }
-        let candidates = &candidates[..];
-        // Candidates are in bin order: a binary search finds one within
-        // `tolerance` bins of `bin`.
-        let has_peak_within = |bin: usize, tolerance: usize| {
-            let at = candidates.partition_point(|&(k, _)| k + tolerance < bin);
-            candidates
-                .get(at)
-                .is_some_and(|&(k, _)| k <= bin + tolerance)
-        };
-        let has_peak_near = |bin: usize| has_peak_within(bin, 1);
-        let (min_spacing, max_spacing) = (
-            (SERIES_SPACING_HZ.0 / self.bin_hz).ceil() as usize,
-            (SERIES_SPACING_HZ.1 / self.bin_hz).floor() as usize,
-        );
-        let mut best: Option<(f32, f32)> = None;
-        for &(k, prominence) in candidates {
-            if k < first || best.is_some_and(|(_, p)| prominence <= p) {
-                continue;
-            }
-            // Another peak at spacing Δ, and a third continuing the comb: on
-            // the far side of `k`, or beyond the other peak.
-            let in_series = candidates.iter().any(|&(other, _)| {
-                let spacing = k.abs_diff(other);
-                if !(min_spacing..=max_spacing).contains(&spacing) {
-                    return false;
-                }
-                let beyond = if other < k {
-                    other.checked_sub(spacing)
-                } else {
-                    Some(other + spacing)
-                };
-                let far_side = if other < k {
-                    Some(k + spacing)
-                } else {
-                    k.checked_sub(spacing)
-                };
-                has_peak_within(spacing, 2)
-                    && (far_side.is_some_and(has_peak_near) || beyond.is_some_and(has_peak_near))
-            });
-            if !in_series {
-                best = Some(((k as f64 * self.bin_hz) as f32, prominence));
-            }
+        self.second_power.fill(0.0);
+        self.second_frames = 0;
+        if let Some(stereo) = &mut self.stereo {
+            stereo.close_second(gated);
         }
-        best
+    }
+
+    /// The medium-term (3 s exponential average) power per FFT bin,
+    /// full-scale², averaged over the channels.
+    pub fn medium_power(&self) -> &[f64] {
+        &self.medium_power
+    }
+
+    /// The programme's long-term spectrum: the sum of the frame powers of
+    /// every gated second since reset, per FFT bin (full-scale² · frames),
+    /// and the number of those frames.
+    pub fn programme_power(&self) -> (&[f64], u64) {
+        (&self.programme_power, self.programme_frames)
+    }
+
+    /// The cross-spectra of the first two channels (stereo input only).
+    pub fn stereo_spectra(&self) -> Option<&StereoSpectra> {
+        self.stereo.as_ref()
+    }
+
+    /// FFT bin spacing, Hz.
+    pub fn bin_hz(&self) -> f64 {
+        self.bin_hz
+    }
+
+    /// Sample rate, Hz.
+    pub fn sample_rate_hz(&self) -> f64 {
+        self.sample_rate_hz
     }
 
     /// Sums `power · scale` over each band's FFT bins.
@@ -1275,41 +1253,5 @@ mod tests {
         let mut one = SpectrumAnalyzer::new(fs, 1);
         one.process(&[&l, &vec![0.0; 10_000]]);
         assert_eq!(snapshot(&one), snapshot(&two));
-    }
-
-    /// A lone sine in noise is found as a narrow peak at its frequency;
-    /// the partials of a harmonic tone (a note) are not.
-    #[test]
-    fn narrow_peak_finds_a_lone_sine_but_not_a_note() {
-        let fs = 48_000.0f32;
-        let n = 3 * 48_000;
-        let mut noise = Noise(3);
-        let tone = |i: usize, f: f64| (std::f64::consts::TAU * f * i as f64 / 48_000.0).sin();
-        let lone: Vec<f32> = (0..n)
-            .map(|i| (0.05 * noise.next() + 0.01 * tone(i, 3170.0)) as f32)
-            .collect();
-        let mut an = SpectrumAnalyzer::new(fs, 1);
-        an.process(&[&lone]);
-        let (hz, db) = an.narrow_peak(1000.0, 12_000.0).expect("a peak");
-        assert!((hz - 3170.0).abs() < 12.0, "{hz} Hz");
-        assert!(db > 15.0, "{db} dB");
-
-        // A 220 Hz note with 40 partials (1/n), plus the same noise.
-        let note: Vec<f32> = (0..n)
-            .map(|i| {
-                let partials: f64 = (1..=40)
-                    .map(|h| tone(i, 220.0 * f64::from(h)) / f64::from(h))
-                    .sum();
-                (0.05 * noise.next() + 0.05 * partials) as f32
-            })
-            .collect();
-        let mut an = SpectrumAnalyzer::new(fs, 1);
-        an.process(&[&note]);
-        if let Some((hz, db)) = an.narrow_peak(1000.0, 12_000.0) {
-            assert!(
-                db < 10.0,
-                "partial at {hz} Hz reported as a {db} dB resonance"
-            );
-        }
     }
 }

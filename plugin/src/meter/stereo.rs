@@ -188,13 +188,13 @@ impl Biquad {
 /// 4th-order Linkwitz–Riley low-pass: two identical Butterworth sections,
 /// for two channels side by side.
 #[derive(Debug, Clone, Copy, Default)]
-struct LinkwitzRiley4 {
+pub(super) struct LinkwitzRiley4 {
     /// The two cascaded sections.
     sections: [Biquad; 2],
 }
 
 impl LinkwitzRiley4 {
-    fn new(corner_hz: f64, sample_rate_hz: f64) -> Self {
+    pub(super) fn new(corner_hz: f64, sample_rate_hz: f64) -> Self {
         let section = Biquad::low_pass(corner_hz, std::f64::consts::FRAC_1_SQRT_2, sample_rate_hz);
         Self {
             sections: [section; 2],
@@ -202,12 +202,12 @@ impl LinkwitzRiley4 {
     }
 
     #[inline(always)]
-    fn process(&mut self, x: [f64; 2]) -> [f64; 2] {
+    pub(super) fn process(&mut self, x: [f64; 2]) -> [f64; 2] {
         let y = self.sections[0].process(x);
         self.sections[1].process(y)
     }
 
-    fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.sections.iter_mut().for_each(Biquad::reset);
     }
 }

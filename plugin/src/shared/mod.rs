@@ -133,6 +133,8 @@ pub struct TriageValues {
     pub reference: [AtomicF32; HINT_COUNT],
     /// The frequency a hint is about, Hz (0 when none).
     pub frequency_hz: [AtomicF32; HINT_COUNT],
+    /// A hint's second figure ([`Finding::detail`], unit by hint).
+    pub detail: [AtomicF32; HINT_COUNT],
     /// The verdict's service ([`Service::code`]).
     pub service: AtomicU8,
     /// The verdict's confidence, 0..=1.
@@ -150,6 +152,7 @@ impl Default for TriageValues {
             value: std::array::from_fn(|_| AtomicF32::new(0.0)),
             reference: std::array::from_fn(|_| AtomicF32::new(0.0)),
             frequency_hz: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            detail: std::array::from_fn(|_| AtomicF32::new(0.0)),
             service: AtomicU8::new(0),
             confidence: AtomicF32::new(0.0),
             because: AtomicU32::new(0),
@@ -168,6 +171,7 @@ impl TriageValues {
             self.value[i].store(finding.value, Ordering::Relaxed);
             self.reference[i].store(finding.reference, Ordering::Relaxed);
             self.frequency_hz[i].store(finding.frequency_hz, Ordering::Relaxed);
+            self.detail[i].store(finding.detail, Ordering::Relaxed);
         }
         self.service
             .store(verdict.service.code(), Ordering::Relaxed);
@@ -187,6 +191,7 @@ impl TriageValues {
             value: self.value[i].load(Ordering::Relaxed),
             reference: self.reference[i].load(Ordering::Relaxed),
             frequency_hz: self.frequency_hz[i].load(Ordering::Relaxed),
+            detail: self.detail[i].load(Ordering::Relaxed),
             measured: true,
         }
     }

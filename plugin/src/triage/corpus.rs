@@ -383,6 +383,7 @@ pub fn features(audio: &Audio, role: StemRole) -> (Vec<SecondFeatures>, TriageCo
             .integrated_lufs
             .map(|x| x as f32),
         stereo: audio.len() == 2,
+        sample_rate_hz: FS as f32,
     };
     (seconds, context)
 }

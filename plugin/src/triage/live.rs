@@ -1,6 +1,6 @@
-//! Live triage: the rules once a second over the last seconds, with
-//! hysteresis, for the plugin's audio thread. Fixed-size state; nothing
-//! allocates.
+//! Live triage: once a second, the rules over the last seconds (what holds
+//! now, with hysteresis) and over the programme since the reset (the
+//! verdict). Fixed-size state; nothing allocates after construction.
 //!
 //! # Hysteresis
 //!
@@ -12,16 +12,26 @@
 //!   severity in [`CLEAR_SECONDS`] consecutive evaluations, to the highest
 //!   severity of those. While it is shown, its thresholds are relaxed by
 //!   the rule's margin. A problem that ends is cleared within the rule's
-//!   window (3–5 s) plus 4 s; music hovering around a threshold keeps the
-//!   hint steady instead of making it flicker.
+//!   window plus 4 s; music hovering around a threshold keeps the hint
+//!   steady instead of making it flicker.
+//!
+//! # The programme
+//!
+//! The same rules judge the programme since the reset
+//! ([`super::programme::Programme`]), and the verdict is taken from those
+//! findings, weighted by how much of the programme each hint held over
+//! (the share of the gated seconds in which the rules over the last seconds
+//! found it at `warn` or above).
 
-use super::rules::{assess, Scope, TriageContext};
+use super::programme::Programme;
+use super::rules::{assess, Scope, TriageContext, JUMP_MIN_MATCHES_NOW};
+use super::summary::Summary;
 use super::verdict::{verdict, Verdict};
 use super::{Finding, HintId, Severity, HINT_COUNT};
 use crate::meter::features::SecondFeatures;
 
-/// Seconds of features kept: the longest rule window plus the sections a
-/// loudness jump compares.
+/// Seconds of features kept: the longest window of a live rule (the low
+/// end's 12 s) and some.
 pub const HISTORY_S: usize = 16;
 /// Consecutive evaluations at a higher severity that raise a hint.
 pub const RAISE_SECONDS: u32 = 2;
@@ -35,6 +45,13 @@ pub struct LiveTriage {
     history: [SecondFeatures; HISTORY_S],
     /// Valid entries of `history`.
     len: usize,
+    /// The programme since the reset.
+    programme: Programme,
+    /// The programme's findings at the latest evaluation.
+    programme_findings: [Finding; HINT_COUNT],
+    /// Per hint: gated seconds in which the rules over the last seconds
+    /// found it at warn or above.
+    held_seconds: [u32; HINT_COUNT],
     /// Severity shown per hint.
     shown: [Severity; HINT_COUNT],
     /// The latest measured finding per hint (its figures are the evidence
@@ -58,6 +75,9 @@ impl Default for LiveTriage {
         Self {
             history: [SecondFeatures::default(); HISTORY_S],
             len: 0,
+            programme: Programme::default(),
+            programme_findings: [Finding::default(); HINT_COUNT],
+            held_seconds: [0; HINT_COUNT],
             shown: [Severity::None; HINT_COUNT],
             latest: [Finding::default(); HINT_COUNT],
             raw: [Severity::None; HINT_COUNT],
@@ -69,9 +89,18 @@ impl Default for LiveTriage {
 }
 
 impl LiveTriage {
-    /// Forgets everything.
+    /// Forgets everything, keeping the memory.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        self.programme.reset();
+        self.len = 0;
+        self.programme_findings = [Finding::default(); HINT_COUNT];
+        self.held_seconds = [0; HINT_COUNT];
+        self.shown = [Severity::None; HINT_COUNT];
+        self.latest = [Finding::default(); HINT_COUNT];
+        self.raw = [Severity::None; HINT_COUNT];
+        self.above = [(0, Severity::None); HINT_COUNT];
+        self.below = [(0, Severity::None); HINT_COUNT];
+        self.seconds = 0;
     }
 
     /// Adds one second of features and evaluates. Never allocates.
@@ -83,7 +112,18 @@ impl LiveTriage {
         self.history[self.len] = *second;
         self.len += 1;
         self.seconds += 1;
-        let findings = assess(&self.history[..self.len], context, Scope::Live, &self.shown);
+        self.programme.push(second);
+
+        // Now: the last seconds, and the latest window against the same
+        // music earlier.
+        let jump_now = self
+            .programme
+            .latest_repetition()
+            .filter(|&(_, matches)| matches >= JUMP_MIN_MATCHES_NOW)
+            .map(|(difference, _)| (difference, self.seconds as f32))
+            .or(self.programme.latest_continuity_step());
+        let window = Summary::of_window(&self.history[..self.len], jump_now);
+        let findings = assess(&window, context, Scope::Now, &self.shown);
         for (index, finding) in findings.iter().enumerate() {
             // Link hints come from the master's view (`push_link`).
             if HintId::ALL[index].is_link() {
@@ -93,13 +133,28 @@ impl LiveTriage {
                 self.latest[index] = *finding;
             }
             self.raw[index] = finding.severity;
+            if second.gated && finding.severity >= Severity::Warn {
+                self.held_seconds[index] += 1;
+            }
             self.apply(index, finding.severity);
+        }
+
+        // The programme since the reset.
+        let link = self.programme_findings;
+        self.programme_findings = assess(
+            &self.programme.summary(),
+            context,
+            Scope::Programme,
+            &[Severity::None; HINT_COUNT],
+        );
+        for hint in HintId::ALL.into_iter().filter(|h| h.is_link()) {
+            self.programme_findings[hint.index()] = link[hint.index()];
         }
     }
 
     /// The master's link findings of this second (stem-balance, masking,
-    /// low-end-conflict), through the same hysteresis. Call once per
-    /// [`Self::push`].
+    /// low-end-conflict), through the same hysteresis; they count for the
+    /// programme as they are shown. Call once per [`Self::push`].
     pub fn push_link(&mut self, findings: &[(HintId, Finding)]) {
         for &(hint, finding) in findings {
             if !hint.is_link() {
@@ -111,6 +166,15 @@ impl LiveTriage {
             }
             self.raw[index] = finding.severity;
             self.apply(index, finding.severity);
+            self.programme_findings[index] = Finding {
+                severity: self.shown[index],
+                ..self.latest[index]
+            };
+            self.held_seconds[index] = if self.shown[index] >= Severity::Warn {
+                self.programme.gated_seconds()
+            } else {
+                0
+            };
         }
     }
 
@@ -143,7 +207,7 @@ impl LiveTriage {
         }
     }
 
-    /// Severity shown per hint.
+    /// Severity shown per hint (what holds now).
     pub fn shown(&self) -> &[Severity; HINT_COUNT] {
         &self.shown
     }
@@ -162,14 +226,41 @@ impl LiveTriage {
         self.raw[hint.index()]
     }
 
+    /// The latest evaluation's finding for the hint over the last seconds
+    /// (before hysteresis).
+    pub fn raw_finding(&self, hint: HintId) -> Finding {
+        Finding {
+            severity: self.raw[hint.index()],
+            ..self.latest[hint.index()]
+        }
+    }
+
+    /// The programme's finding for the hint since the reset.
+    pub fn programme_finding(&self, hint: HintId) -> Finding {
+        self.programme_findings[hint.index()]
+    }
+
+    /// Share of the programme's gated seconds in which the hint held at
+    /// warn or above, 0..=1.
+    pub fn coverage(&self, hint: HintId) -> f32 {
+        let gated = self.programme.gated_seconds();
+        if gated == 0 {
+            return 0.0;
+        }
+        (self.held_seconds[hint.index()] as f32 / gated as f32).min(1.0)
+    }
+
     /// Seconds evaluated since reset.
     pub fn seconds(&self) -> u64 {
         self.seconds
     }
 
-    /// The verdict from the shown hints.
+    /// The verdict on the programme since the reset.
     pub fn verdict(&self, context: &TriageContext) -> Verdict {
-        verdict(&self.shown, context.role, self.seconds as f32)
+        let severities: [Severity; HINT_COUNT] =
+            std::array::from_fn(|i| self.programme_findings[i].severity);
+        let coverage: [f32; HINT_COUNT] = std::array::from_fn(|i| self.coverage(HintId::ALL[i]));
+        verdict(&severities, &coverage, context.role, self.seconds as f32)
     }
 }
 
@@ -189,6 +280,7 @@ mod tests {
             ceiling_dbtp: -1.0,
             integrated_lufs: Some(-14.0),
             stereo: false,
+            sample_rate_hz: 48_000.0,
         };
         let mut live = LiveTriage::default();
         levels
@@ -208,6 +300,7 @@ mod tests {
                     sample_peak: peak,
                     true_peak: peak,
                     short_term_lufs: -14.0,
+                    gated: true,
                     ..SecondFeatures::default()
                 };
                 live.push(&features, &context);

@@ -16,8 +16,10 @@ pub mod corpus;
 #[cfg(test)]
 mod corpus_tests;
 pub mod live;
+pub mod programme;
 pub mod report;
 pub mod rules;
+pub mod summary;
 pub mod verdict;
 
 use crate::link::aggregate as rules_link;
@@ -87,6 +89,12 @@ pub enum HintId {
     TooBright,
     TooDull,
     Muddy,
+    /// The side is a delayed or filtered copy of the mid (Haas, comb,
+    /// all-pass widening of a mono source).
+    FakeStereo,
+    /// Content stops well below the top of the audible band (lossy coding,
+    /// a low-rate generator, resampling).
+    BandLimitedSource,
     /// Stem link: vocals against the rest.
     StemBalance,
     /// Stem link: two stems share their main bands at the same level.
@@ -96,7 +104,7 @@ pub enum HintId {
 }
 
 /// Number of hint ids.
-pub const HINT_COUNT: usize = 21;
+pub const HINT_COUNT: usize = 23;
 
 /// What kind of treatment a problem needs; decides the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +138,8 @@ impl HintId {
         HintId::TooBright,
         HintId::TooDull,
         HintId::Muddy,
+        HintId::FakeStereo,
+        HintId::BandLimitedSource,
         HintId::StemBalance,
         HintId::Masking,
         HintId::LowEndConflict,
@@ -161,6 +171,8 @@ impl HintId {
             HintId::TooBright => "too-bright",
             HintId::TooDull => "too-dull",
             HintId::Muddy => "muddy",
+            HintId::FakeStereo => "fake-stereo",
+            HintId::BandLimitedSource => "band-limited-source",
             HintId::StemBalance => "stem-balance",
             HintId::Masking => "masking",
             HintId::LowEndConflict => "low-end-conflict",
@@ -202,6 +214,8 @@ impl HintId {
             HintId::TooBright => "Too bright",
             HintId::TooDull => "Too dull",
             HintId::Muddy => "Muddy",
+            HintId::FakeStereo => "Fake stereo",
+            HintId::BandLimitedSource => "Band-limited source",
             HintId::StemBalance => "Stem balance",
             HintId::Masking => "Masking",
             HintId::LowEndConflict => "Low-end conflict",
@@ -224,9 +238,9 @@ impl HintId {
                     ProblemKind::WholeRecord
                 }
             }
-            // A whole mix in mono has no image to master; one dual-mono part
-            // is an element problem.
-            HintId::MonoAsStereo => {
+            // A whole mix in mono, or widened from mono, has no image to
+            // master; one such part is an element problem.
+            HintId::MonoAsStereo | HintId::FakeStereo => {
                 if role == StemRole::FullMix {
                     ProblemKind::Structural
                 } else {
@@ -247,7 +261,8 @@ impl HintId {
             | HintId::DcOffset
             | HintId::TooBright
             | HintId::TooDull
-            | HintId::Muddy => ProblemKind::WholeRecord,
+            | HintId::Muddy
+            | HintId::BandLimitedSource => ProblemKind::WholeRecord,
         }
     }
 
@@ -293,6 +308,14 @@ impl HintId {
             HintId::TooBright => "Tone: High Shelf down, or Tilt towards dark",
             HintId::TooDull => "Tone: High Shelf up, or Tilt towards bright",
             HintId::Muddy => "Tone: Bell cut around 250–400 Hz (Q about 1)",
+            HintId::FakeStereo => {
+                "no control creates real width: Width towards 0 % keeps mono playback free of \
+                 comb filtering; real width needs a mix (or a stem recorded or panned in stereo)"
+            }
+            HintId::BandLimitedSource => {
+                "no control restores it: use the original or a lossless export, and do not boost \
+                 the air band"
+            }
             HintId::StemBalance => "Input Trim on the vocal stem, up or down",
             HintId::Masking => {
                 "needs a mix: give each part its own range; on the stems, a Tone Bell cut on \
@@ -313,22 +336,51 @@ pub struct Finding {
     pub severity: Severity,
     /// The measured figure (unit depends on the hint; see [`message`]).
     pub value: f32,
-    /// What the figure was compared with: the role's reference or the
-    /// target (same unit as `value`).
+    /// What the figure was compared with: the warning line, the role's
+    /// reference or the target (same unit as `value`).
     pub reference: f32,
-    /// A frequency the hint is about (resonance), Hz; 0 when none.
+    /// A frequency the hint is about (resonance, the cutoff of a
+    /// band-limited source), Hz; 0 when none.
     pub frequency_hz: f32,
+    /// A second figure, unit by hint: the delay in ms (fake-stereo), the
+    /// time of the step in s from the start (loudness-jumps), the distance
+    /// from the note grid in cents (metallic-resonance), the share of the
+    /// programme's seconds that clip in % (clipping), the likely bit rate in
+    /// kbit/s (band-limited-source); 0 when none.
+    pub detail: f32,
     /// Whether the rule ran and measured (false when it had nothing to
     /// judge: silence, too little audio, a role it does not apply to).
     pub measured: bool,
 }
 
+impl Finding {
+    /// A measured finding at `severity`.
+    pub fn new(severity: Severity, value: f32, reference: f32) -> Self {
+        Self {
+            severity,
+            value,
+            reference,
+            frequency_hz: 0.0,
+            detail: 0.0,
+            measured: true,
+        }
+    }
+}
+
+/// Minutes and seconds, `m:ss`.
+pub fn clock(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", total / 60, total % 60)
+}
+
 /// The one-line message of a hint, quoting the evidence: the measured
 /// figure and the line it is judged against (a hint held by the
-/// hysteresis margin may sit just on the good side of that line).
+/// hysteresis margin may sit just on the good side of that line). Where it
+/// held is added by the caller.
 pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
     let v = finding.value;
     let r = finding.reference;
+    let d = finding.detail;
     let role_name = role.display_name().to_lowercase();
     match hint {
         HintId::Silent => {
@@ -347,41 +399,50 @@ pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
             format!("true peak reaches {v:+.1} dBTP; the ceiling is {r:+.1} dBTP")
         }
         HintId::Clipping => format!(
-            "{v:.0} clipped run{} (3 or more samples in a row at full scale)",
+            "{v:.0} clipped run{} (flat tops of 3 or more samples at full scale), in {d:.0} % of \
+             the programme's seconds",
             if v == 1.0 { "" } else { "s" }
         ),
         HintId::DcOffset => {
             format!("DC offset (mean of the waveform) of {v:.1} dBFS; warning from {r:.0} dBFS")
         }
         HintId::OverCompressed => format!(
-            "peak-to-short-term-loudness ratio (PSR) of {v:.1} dB; under {r:.0} dB little \
-             micro-dynamics is left"
+            "peak-to-short-term-loudness ratio (PSR) of {v:.1} dB (median of the loud seconds); \
+             under {r:.0} dB little micro-dynamics is left"
         ),
         HintId::LoudnessJumps => format!(
-            "the level (RMS) steps by {v:.1} dB between steady sections; warning from {r:.0} dB"
+            "music that returns plays {:.1} dB {} after {} than before it (the same spectral \
+             shape, compared with itself); warning from {r:.0} dB",
+            v.abs(),
+            if v > 0.0 { "louder" } else { "quieter" },
+            clock(f64::from(d))
         ),
-        HintId::UnstableLowEnd => {
-            let against = if role == StemRole::Bass {
-                "in level"
-            } else {
-                "against everything above 500 Hz"
-            };
-            format!(
-                "the low end (20–250 Hz) swings by {v:.1} dB (standard deviation) from second \
-                 to second {against}; steady is under {r:.1} dB"
-            )
-        }
-        HintId::WideLowEnd => {
-            format!("below 150 Hz the channels correlate at {v:+.2} (wide from under {r:+.2})")
-        }
+        HintId::UnstableLowEnd => format!(
+            "the low end's peaks (below 120 Hz) swing by ±{v:.1} dB from second to second around \
+             their running level; steady is under {r:.1} dB"
+        ),
+        HintId::WideLowEnd => format!(
+            "below 150 Hz the channels correlate at {v:+.2}: a mono fold-down loses {:.1} dB of \
+             the low end (warning under {r:+.1})",
+            mono_loss_db(v)
+        ),
         HintId::PoorMonoCompatibility => format!(
-            "phase correlation {v:+.2} (poor from under {r:+.1}): the mono fold-down loses level"
+            "phase correlation {v:+.2} (poor from under {r:+.1}): the mono fold-down loses {:.1} dB",
+            mono_loss_db(v)
         ),
         HintId::PhaseInverted => {
-            if r == rules::INVERTED_LOW_CORRELATION {
-                format!("the low band (below 150 Hz) correlates at {v:+.2}: one channel's polarity is inverted")
-            } else {
+            if d == rules::INVERTED_BY_OPPOSITION {
                 format!("the channels correlate at {v:+.2}: one channel's polarity is inverted")
+            } else if d != rules::INVERTED_BY_LAG {
+                format!(
+                    "20–100 Hz, where every production keeps kick and bass in phase, \
+                     correlates at {v:+.2}: one channel's polarity is inverted"
+                )
+            } else {
+                format!(
+                    "the channels' phase-only cross-correlation at zero delay is {v:+.2}: one \
+                     channel's polarity is inverted"
+                )
             }
         }
         HintId::MonoAsStereo => format!(
@@ -389,28 +450,51 @@ pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
             -v
         ),
         HintId::HarshHighMids => format!(
-            "2–5 kHz sits {:+.1} dB against the {role_name} reference",
-            v - r
+            "2.5–4 kHz, where hearing is most sensitive, stands {v:+.1} dB above the spectrum's \
+             own trend (warning from {r:+.0} dB)"
+        ),
+        HintId::Muddy => format!(
+            "250–400 Hz stands {v:+.1} dB above the spectrum's own trend (warning from {r:+.0} dB)"
+        ),
+        HintId::TooBright | HintId::TooDull => format!(
+            "5–{:.0} kHz sits {v:+.1} dB against the {role_name} reference (released music \
+             spans about ±{:.0} dB)",
+            if finding.frequency_hz > 0.0 {
+                (finding.frequency_hz / 1000.0).min(16.0)
+            } else {
+                16.0
+            },
+            rules::TILT_SPREAD_DB
         ),
         HintId::MetallicResonance => format!(
-            "a narrow peak at {:.0} Hz stands {v:.1} dB above its neighbourhood and stays",
+            "a narrow line at {:.0} Hz, {d:+.0} cents from the note grid, stands {v:.1} dB above \
+             its neighbourhood (audible from {r:.1} dB) and holds",
             finding.frequency_hz
         ),
         HintId::SmearedTransients => format!(
             "crest factor (peak over RMS) of {v:.1} dB; a {role_name} stem should keep {r:.0} dB \
              or more"
         ),
-        HintId::TooBright => format!(
-            "5–20 kHz sits {:+.1} dB against the {role_name} reference",
-            v - r
-        ),
-        HintId::TooDull => format!(
-            "5–20 kHz sits {:+.1} dB against the {role_name} reference",
-            v - r
-        ),
-        HintId::Muddy => format!(
-            "250–500 Hz sits {:+.1} dB against the {role_name} reference",
-            v - r
+        HintId::FakeStereo => {
+            if r == rules::FAKE_BY_DELAY {
+                format!(
+                    "one channel repeats the other {:.1} ms late (phase-only cross-correlation \
+                     {v:.2}): a mono source widened by a delay, which combs in mono",
+                    d.abs()
+                )
+            } else {
+                format!(
+                    "the side is the mid delayed by {:.1} ms (phase-only cross-correlation \
+                     {v:.2}): a mono source widened by a comb, which colours both channels",
+                    d.abs()
+                )
+            }
+        }
+        HintId::BandLimitedSource => format!(
+            "content stops at {:.1} kHz{}: {}",
+            finding.frequency_hz / 1000.0,
+            if r == rules::CUTOFF_SHELF { ", with a lossy coder's shelf below it" } else { "" },
+            rules::likely_source(finding)
         ),
         HintId::StemBalance => format!(
             "the vocals sit {v:+.1} LU against the other stems (balanced from {:+.0} to {:+.0} LU)",
@@ -427,6 +511,15 @@ pub fn message(hint: HintId, finding: &Finding, role: StemRole) -> String {
             100.0 * v
         ),
     }
+}
+
+/// Level lost when a pair with correlation `correlation` (equal levels)
+/// is folded to mono, dB: the sum's power is (1 + r)/2 of a mono pair's.
+fn mono_loss_db(correlation: f32) -> f32 {
+    -10.0
+        * ((1.0 + correlation.clamp(-1.0, 1.0)) / 2.0)
+            .max(1e-6)
+            .log10()
 }
 
 /// A set of hints, as bits by [`HintId::index`]: no allocation.

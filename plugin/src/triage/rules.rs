@@ -1,25 +1,26 @@
-//! The rules: from the meters' per-second features to one [`Finding`] per
-//! hint. Every threshold is a named constant here and is explained, with its
-//! source, in `docs/triage.md`.
+//! The rules: from a [`Summary`] of a stretch of audio to one [`Finding`]
+//! per hint. Every threshold is a named constant here and is explained,
+//! with its source, in `docs/triage.md`.
 //!
-//! Each rule looks at a window of seconds: the last few seconds live
-//! ([`Scope::Live`]), the whole file offline ([`Scope::Whole`]). Rules whose
-//! figure only makes sense locally (steadiness of the low end, loudness
-//! jumps, resonances) slide their local window over the whole file and
-//! report a typical or the worst position. Live evaluation never allocates;
-//! whole-file medians over more than 64 values sort a heap copy (offline).
+//! The same rules judge the programme as a whole ([`Scope::Programme`]:
+//! the offline report, the live verdict) and the last few seconds
+//! ([`Scope::Now`]: the live hint list, and the places in a file where a
+//! local excursion held). Nothing here allocates.
 
+use super::summary::{power_db, Summary};
 use super::{Finding, HintId, Severity, HINT_COUNT};
-use crate::meter::features::{SecondFeatures, FEATURE_BANDS};
+use crate::meter::delay::StereoDelay;
+use crate::meter::lines::{cents_from_grid, Line, NOTE_GRID_CENTS};
+use crate::meter::spectrum::{third_octave_centre_hz, THIRD_OCTAVES};
 use crate::role::StemRole;
 
-/// Which audio the rules judge.
+/// Which stretch of audio the rules judge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// The last seconds of a stream (the live plugin).
-    Live,
-    /// Everything given (a whole file).
-    Whole,
+    /// The last seconds of a stream: what holds now.
+    Now,
+    /// The programme since the reset (a whole file offline).
+    Programme,
 }
 
 /// What the audio is and where it is going.
@@ -36,27 +37,18 @@ pub struct TriageContext {
     pub integrated_lufs: Option<f32>,
     /// Whether the audio is a stereo pair (stereo rules run only then).
     pub stereo: bool,
+    /// Sample rate, Hz (the top of the band a file can carry).
+    pub sample_rate_hz: f32,
 }
-
-// ---- Windows, seconds -------------------------------------------------------
-
-/// Live window of most rules, seconds.
-pub const LIVE_WINDOW_S: usize = 3;
-/// Live window of the DC rule, which needs a longer average, seconds.
-pub const LONG_WINDOW_S: usize = 5;
-/// Window over which the steadiness of the low end and the PSR are judged,
-/// seconds.
-pub const STEADINESS_WINDOW_S: usize = 5;
 
 // ---- Thresholds (see docs/triage.md) ----------------------------------------
 
 /// Below this short-term loudness everything is silence, LUFS (the BS.1770
 /// absolute gate).
 pub const SILENCE_LUFS: f32 = -70.0;
-/// RMS below which a window counts as silent, dBFS (the gate's level for
-/// unweighted signal).
+/// RMS below which a stretch counts as silent, dBFS.
 pub const SILENT_RMS_DBFS: f32 = -70.0;
-/// RMS below which a window is too quiet to judge tone, stereo or
+/// RMS below which a stretch is too quiet to judge tone, stereo or
 /// dynamics, dBFS.
 pub const ACTIVE_RMS_DBFS: f32 = -60.0;
 /// Distance from the target at which loudness is worth a note, LU.
@@ -65,11 +57,11 @@ pub const TARGET_INFO_LU: f32 = 1.0;
 pub const TARGET_WARN_LU: f32 = 6.0;
 /// True peak above which a stem (not the full mix) warns, dBTP.
 pub const STEM_TRUE_PEAK_DBTP: f32 = 0.0;
-/// Clip runs per second (on average over the window) that make clipping a
-/// problem.
-pub const CLIP_PROBLEM_RUNS_PER_SECOND: f32 = 1.0;
+/// Share of the audible seconds holding a clip run that makes clipping a
+/// problem: it is heard throughout, not as an accident.
+pub const CLIP_PROBLEM_SHARE: f32 = 0.1;
 /// Fewest clip runs that make clipping a problem.
-pub const CLIP_PROBLEM_MIN_RUNS: f32 = 3.0;
+pub const CLIP_PROBLEM_MIN_RUNS: u32 = 3;
 /// DC offset that warns, dBFS.
 pub const DC_WARN_DBFS: f32 = -50.0;
 /// DC offset that is a problem, dBFS.
@@ -78,28 +70,43 @@ pub const DC_PROBLEM_DBFS: f32 = -40.0;
 pub const PSR_WARN_DB: f32 = 8.0;
 /// Median PSR below which a mix is crushed, dB.
 pub const PSR_PROBLEM_DB: f32 = 6.0;
-/// Level step between steady sections that warns, dB.
-pub const JUMP_WARN_DB: f32 = 6.0;
-/// Level step that is a problem, dB.
-pub const JUMP_PROBLEM_DB: f32 = 10.0;
-/// Largest spread of the per-second level inside a section that counts as
-/// steady, dB.
-pub const JUMP_STEADY_DB: f32 = 4.0;
-/// Standard deviation of the per-second low-end level that warns, dB.
-pub const LOW_END_WARN_DB: f32 = 2.5;
-/// Standard deviation of the per-second low-end level that is a problem, dB.
-pub const LOW_END_PROBLEM_DB: f32 = 4.5;
-/// Share of the low end (20–250 Hz) in the total below which the low-end
-/// rules do not judge, dB.
-pub const LOW_END_PRESENT_DB: f32 = -30.0;
-/// Low-band (below 150 Hz) correlation under which the bass is wide (warn).
-pub const LOW_CORRELATION_WARN: f32 = 0.5;
-/// Low-band correlation under which the bass cancels in mono (problem).
-pub const LOW_CORRELATION_PROBLEM: f32 = 0.0;
-/// Low-band correlation at or under which one channel is polarity-inverted.
-pub const INVERTED_LOW_CORRELATION: f32 = -0.7;
-/// Broadband correlation at or under which a channel is inverted when there
-/// is no low band to judge.
+/// Level step of repeated material that warns, dB.
+pub const JUMP_WARN_DB: f32 = 4.0;
+/// Level step of repeated material that is a problem, dB.
+pub const JUMP_PROBLEM_DB: f32 = 8.0;
+/// Matches of the latest window needed to call it a jump live.
+pub const JUMP_MIN_MATCHES_NOW: u32 = 1;
+/// Spread of the low end's peak level around its running mean that warns,
+/// dB: notes swinging by about ±6 dB.
+pub const LOW_END_WARN_DB: f32 = 4.5;
+/// The same that is a problem, dB: about ±10 dB.
+pub const LOW_END_PROBLEM_DB: f32 = 7.0;
+/// The low end's peaks must be within this distance of the second's mean
+/// square for the second to have a low end, dB.
+pub const LOW_END_PRESENT_DB: f64 = -30.0;
+/// Share of the low band (below 150 Hz) in the total below which the
+/// low-band correlation is not judged, dB.
+pub const LOW_BAND_PRESENT_DB: f32 = -30.0;
+/// Low-band correlation under which the bass is wide: a mono fold-down
+/// loses more than 3 dB of it (warn).
+pub const LOW_CORRELATION_WARN: f32 = 0.0;
+/// Low-band correlation under which the fold-down loses more than 6 dB
+/// (problem).
+pub const LOW_CORRELATION_PROBLEM: f32 = -0.5;
+/// Correlation of 20–100 Hz at or under which one channel is
+/// polarity-inverted.
+pub const INVERTED_LOW_CORRELATION: f32 = -0.5;
+/// Phase-only cross-correlation at zero delay at or under which one
+/// channel is polarity-inverted (when 20–100 Hz is not in phase).
+pub const INVERTED_ZERO_LAG: f32 = -0.5;
+/// `detail` of a phase-inverted finding judged on the phase-only
+/// cross-correlation (0: on 20–100 Hz).
+pub const INVERTED_BY_LAG: f32 = 1.0;
+/// `detail` of a phase-inverted finding judged on the broadband
+/// correlation alone.
+pub const INVERTED_BY_OPPOSITION: f32 = 2.0;
+/// Broadband correlation at or under which the channels are one signal and
+/// its inverse, whatever their spectrum.
 pub const INVERTED_CORRELATION: f32 = -0.9;
 /// Broadband correlation under which mono compatibility is poor (warn).
 pub const MONO_WARN_CORRELATION: f32 = 0.0;
@@ -107,54 +114,68 @@ pub const MONO_WARN_CORRELATION: f32 = 0.0;
 pub const MONO_PROBLEM_CORRELATION: f32 = -0.5;
 /// Side-to-mid ratio at or below which both channels are the same, dB.
 pub const DUAL_MONO_SIDE_DB: f32 = -60.0;
-/// Excess over the role's reference that warns: 2–5 kHz, 250–500 Hz, dB.
-pub const BAND_EXCESS_WARN_DB: f32 = 3.0;
-/// Excess over the role's reference that is a problem, dB.
-pub const BAND_EXCESS_PROBLEM_DB: f32 = 6.0;
-/// Excess of 5–20 kHz over the reference that warns (too bright), dB.
-pub const BRIGHT_WARN_DB: f32 = 4.0;
-/// Excess of 5–20 kHz that is a problem, dB.
-pub const BRIGHT_PROBLEM_DB: f32 = 8.0;
-/// Shortfall of 5–20 kHz under the reference that warns (too dull), dB.
-pub const DULL_WARN_DB: f32 = 6.0;
-/// Shortfall of 5–20 kHz that is a problem, dB.
-pub const DULL_PROBLEM_DB: f32 = 10.0;
-/// Prominence of a steady narrow spectral peak that warns, dB.
-pub const RESONANCE_WARN_DB: f32 = 15.0;
-/// Prominence of a steady narrow peak that is a problem, dB.
-pub const RESONANCE_PROBLEM_DB: f32 = 25.0;
-/// Largest relative frequency difference of the same resonance from one
-/// second to the next.
-pub const RESONANCE_SAME_FREQUENCY: f32 = 0.03;
-/// Share of the file over which a resonance must hold to be reported for
-/// the whole file.
-pub const RESONANCE_WHOLE_SHARE: f32 = 0.3;
+/// Share of the phase structure one delay must explain for the channels to
+/// be delayed copies (warn).
+pub const FAKE_STEREO_WARN: f32 = 0.6;
+/// The same that is a problem: a plain copy.
+pub const FAKE_STEREO_PROBLEM: f32 = 0.85;
+/// `reference` code of a fake-stereo finding: a delay between left and
+/// right (Haas).
+pub const FAKE_BY_DELAY: f32 = 0.0;
+/// `reference` code of a fake-stereo finding: the side a delayed mid
+/// (comb).
+pub const FAKE_BY_COMB: f32 = 1.0;
+/// 3–4 kHz standing this far above the spectrum's own trend (a full mix)
+/// or above the role's reference (a stem) warns, dB.
+pub const HARSH_WARN_DB: f32 = 3.0;
+/// The same that is a problem, dB.
+pub const HARSH_PROBLEM_DB: f32 = 6.0;
+/// 250–400 Hz standing this far above the trend or reference warns, dB:
+/// the low mids vary more between released mixes than 3–4 kHz does, so the
+/// line sits as far into that spread.
+pub const MUD_WARN_DB: f32 = 4.0;
+/// The same that is a problem, dB.
+pub const MUD_PROBLEM_DB: f32 = 7.0;
+/// The spread of released music's top octaves against the reference (one
+/// standard deviation), dB.
+pub const TILT_SPREAD_DB: f32 = 7.0;
+/// Distance of the top octaves from the reference worth a note, dB.
+pub const TILT_INFO_DB: f32 = 6.0;
+/// Distance that warns: two standard deviations, beyond what 95 % of
+/// released music does, dB.
+pub const TILT_WARN_DB: f32 = 14.0;
+/// Distance that is a problem: three standard deviations, dB.
+pub const TILT_PROBLEM_DB: f32 = 21.0;
+/// Level at which the programme is assumed to play, dB SPL: a line is
+/// audible in quiet when the programme's level plus its level relative to
+/// the programme exceeds the threshold of hearing (ISO 226:2003).
+pub const LISTENING_LEVEL_DB_SPL: f32 = 80.0;
+/// Above its masking line, a line this strong is a problem, dB.
+pub const RESONANCE_PROBLEM_ABOVE_MASKING_DB: f32 = 10.0;
+/// A tone is heard through noise in its critical band from about this
+/// signal-to-noise ratio in that band (the critical ratio), dB.
+pub const CRITICAL_RATIO_DB: f32 = -4.0;
 /// Crest factor (sample peak over RMS, per second) under which drums are
 /// smeared (warn), dB.
 pub const CREST_WARN_DB: f32 = 10.0;
 /// Crest factor under which drums are flattened (problem), dB.
 pub const CREST_PROBLEM_DB: f32 = 7.0;
-
-/// The seconds of audio a live evaluation of `hint` looks back over: a
-/// flagged evaluation stands for this span ending at its second.
-pub fn live_window_s(hint: HintId) -> usize {
-    match hint {
-        HintId::DcOffset => LONG_WINDOW_S,
-        HintId::UnstableLowEnd | HintId::OverCompressed => STEADINESS_WINDOW_S,
-        // Two 3 s sections.
-        HintId::LoudnessJumps => 2 * LIVE_WINDOW_S,
-        _ => LIVE_WINDOW_S,
-    }
-}
-
-/// Band indices of [`SecondFeatures::band_power`].
-const SUB: usize = 0;
-const BASS: usize = 1;
-const LOW_MID: usize = 2;
-const MID: usize = 3;
-const HIGH_MID: usize = 4;
-const PRESENCE: usize = 5;
-const AIR: usize = 6;
+/// A fall of this much from one third octave to the next above 5 kHz is
+/// the edge of the content, dB.
+pub const CUTOFF_CLIFF_DB: f32 = 15.0;
+/// ... when the band below the edge is within this distance of the
+/// 1–4 kHz level, dB.
+pub const CUTOFF_FLOOR_DB: f32 = 60.0;
+/// A cutoff below this is worth a note, Hz (above it, little is audible).
+pub const CUTOFF_INFO_HZ: f32 = 16_500.0;
+/// A cutoff below this warns: the air that nearly every listener under 50
+/// hears is gone, Hz.
+pub const CUTOFF_WARN_HZ: f32 = 15_000.0;
+/// A cutoff below this is a problem: the presence of voices and cymbals
+/// goes, Hz.
+pub const CUTOFF_PROBLEM_HZ: f32 = 11_000.0;
+/// `reference` code of a band-limited finding with a brick-wall edge.
+pub const CUTOFF_SHELF: f32 = 1.0;
 
 // ---- Role expectations -------------------------------------------------------
 
@@ -165,12 +186,12 @@ const AIR: usize = 6;
 pub struct ToneReference {
     /// Tilt of the reference against pink noise, dB per octave.
     pub tilt_db_per_octave: f32,
-    /// Whether the role is judged for harshness (2–5 kHz).
+    /// Whether the role is judged for harshness.
     pub harshness: bool,
     /// Whether the role is judged for mud, brightness and dullness.
     pub balance: bool,
-    /// Extra allowance in 2–5 kHz before harshness is flagged, dB (drums
-    /// carry the snare's crack and the cymbals there).
+    /// Extra allowance before harshness is flagged, dB (drums carry the
+    /// snare's crack and the cymbals there).
     pub harshness_allowance_db: f32,
 }
 
@@ -246,6 +267,13 @@ impl Thresholds {
         }
     }
 
+    fn with_info(self, info: f32) -> Self {
+        Self {
+            info: Some(info),
+            ..self
+        }
+    }
+
     /// The severity `value` reaches while `shown` is displayed.
     fn classify(&self, value: f32, shown: Severity) -> Severity {
         if !value.is_finite() {
@@ -279,248 +307,97 @@ impl Thresholds {
     }
 
     fn finding(&self, value: f32, reference: f32, shown: Severity) -> Finding {
-        Finding {
-            severity: self.classify(value, shown),
-            value,
-            reference,
-            frequency_hz: 0.0,
-            measured: true,
-        }
+        Finding::new(self.classify(value, shown), value, reference)
     }
 }
 
-// ---- Figures over a window --------------------------------------------------
+/// Severities currently shown, per hint, for the hysteresis margins.
+type Shown = [Severity; HINT_COUNT];
 
-/// Sums of a run of seconds.
-#[derive(Debug, Clone, Copy, Default)]
-struct WindowSums {
-    /// Frames (samples per channel).
-    frames: f64,
-    /// Σx², mean over channels, full-scale² · samples.
-    energy: f64,
-    /// Σx of the first two channels, full-scale · samples.
-    channel_sums: [f64; 2],
-    /// Highest sample magnitude, linear full scale.
-    sample_peak: f32,
-    /// Highest true peak, linear full scale.
-    true_peak: f32,
-    /// Clip runs.
-    clip_runs: u32,
-    /// Band mean squares summed over spectrum frames, full-scale² · frames.
-    band_power: [f64; FEATURE_BANDS],
-    /// Spectrum frames.
-    spectrum_frames: u32,
-    /// ΣL², ΣR², ΣLR, then the same below 150 Hz, full-scale² · samples.
-    stereo: [f64; 6],
-    /// Highest short-term loudness at a second's end, LUFS.
-    short_term_max: f32,
+/// Collects the findings of one evaluation.
+struct Findings<'a> {
+    findings: [Finding; HINT_COUNT],
+    shown: &'a Shown,
 }
 
-impl WindowSums {
-    fn over(seconds: &[SecondFeatures]) -> Self {
-        let mut w = WindowSums {
-            short_term_max: f32::NEG_INFINITY,
-            ..Self::default()
-        };
-        for s in seconds {
-            w.frames += f64::from(s.frames);
-            w.energy += s.energy;
-            w.channel_sums[0] += s.channel_sums[0];
-            w.channel_sums[1] += s.channel_sums[1];
-            w.sample_peak = w.sample_peak.max(s.sample_peak);
-            w.true_peak = w.true_peak.max(s.true_peak);
-            w.clip_runs += s.clip_runs;
-            for (sum, band) in w.band_power.iter_mut().zip(s.band_power) {
-                *sum += band;
-            }
-            w.spectrum_frames += s.spectrum_frames;
-            for (sum, m) in w.stereo.iter_mut().zip(s.stereo_moments) {
-                *sum += m;
-            }
-            w.short_term_max = w.short_term_max.max(s.short_term_lufs);
+impl Findings<'_> {
+    fn set(&mut self, hint: HintId, finding: Finding) {
+        self.findings[hint.index()] = finding;
+    }
+
+    fn shown(&self, hint: HintId) -> Severity {
+        self.shown[hint.index()]
+    }
+
+    fn severity(&self, hint: HintId) -> Severity {
+        self.findings[hint.index()].severity
+    }
+
+    /// Lowers `hint` to nothing because `because` explains it.
+    fn explained_by(&mut self, hint: HintId, because: HintId) {
+        if self.severity(because) >= Severity::Warn {
+            self.findings[hint.index()].severity = Severity::None;
         }
-        w
-    }
-
-    fn rms_dbfs(&self) -> f32 {
-        power_db(self.energy / self.frames.max(1.0))
-    }
-
-    /// Mean square of a band, full-scale².
-    fn band(&self, band: usize) -> f64 {
-        self.band_power[band] / f64::from(self.spectrum_frames.max(1))
-    }
-
-    /// Level of the bands `bands` relative to the mid band, dB.
-    fn relative_to_mid(&self, bands: &[usize]) -> f32 {
-        let power: f64 = bands.iter().map(|&b| self.band(b)).sum();
-        power_db(power) - power_db(self.band(MID))
-    }
-
-    fn correlation(&self, low: bool) -> Option<f32> {
-        let o = if low { 3 } else { 0 };
-        let (ll, rr, lr) = (self.stereo[o], self.stereo[o + 1], self.stereo[o + 2]);
-        let floor = 1.0e-10 * self.frames;
-        (ll > floor && rr > floor).then(|| (lr / (ll * rr).sqrt()).clamp(-1.0, 1.0) as f32)
-    }
-
-    /// Share of the low band (below 150 Hz) in the stereo energy, dB.
-    fn low_band_share_db(&self) -> f32 {
-        power_db((self.stereo[3] + self.stereo[4]) / (self.stereo[0] + self.stereo[1]).max(1e-30))
-    }
-
-    /// Side-to-mid energy ratio, dB (−120 for identical channels).
-    fn side_to_mid_db(&self) -> f32 {
-        let [ll, rr, lr, ..] = self.stereo;
-        let mid = (ll + rr + 2.0 * lr).max(0.0);
-        let side = (ll + rr - 2.0 * lr).max(0.0);
-        if mid <= 0.0 {
-            return 120.0;
-        }
-        (10.0 * (side / mid).max(1e-12).log10()) as f32
-    }
-}
-
-/// Power (mean square) to dB, −300 for silence.
-fn power_db(power: f64) -> f32 {
-    if power > 1e-30 {
-        (10.0 * power.log10()) as f32
-    } else {
-        -300.0
-    }
-}
-
-/// Linear amplitude to dB, −300 for silence.
-fn amplitude_db(amplitude: f32) -> f32 {
-    if amplitude > 1e-15 {
-        20.0 * amplitude.log10()
-    } else {
-        -300.0
-    }
-}
-
-/// The last `seconds` of `history` live, all of it for the whole file.
-fn window(history: &[SecondFeatures], seconds: usize, scope: Scope) -> &[SecondFeatures] {
-    match scope {
-        Scope::Live => &history[history.len().saturating_sub(seconds)..],
-        Scope::Whole => history,
-    }
-}
-
-/// Values kept on the stack for a median: every live window fits.
-const MAX_STACK_VALUES: usize = 64;
-
-/// Collects values for a median: on the stack up to [`MAX_STACK_VALUES`]
-/// (every live window), on the heap beyond (whole files, offline only).
-struct MedianOf {
-    /// The first values, unit of the caller.
-    stack: [f32; MAX_STACK_VALUES],
-    /// Values in `stack`.
-    len: usize,
-    /// All values, once there are more than fit on the stack.
-    spill: Vec<f32>,
-}
-
-impl MedianOf {
-    fn new() -> Self {
-        Self {
-            stack: [0.0; MAX_STACK_VALUES],
-            len: 0,
-            // An empty Vec does not allocate.
-            spill: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, value: f32) {
-        if self.spill.is_empty() && self.len < MAX_STACK_VALUES {
-            self.stack[self.len] = value;
-            self.len += 1;
-        } else {
-            if self.spill.is_empty() {
-                self.spill.extend_from_slice(&self.stack[..self.len]);
-            }
-            self.spill.push(value);
-        }
-    }
-
-    fn count(&self) -> usize {
-        if self.spill.is_empty() {
-            self.len
-        } else {
-            self.spill.len()
-        }
-    }
-
-    /// The median (mean of the middle two for an even count); None when
-    /// empty.
-    fn median(&mut self) -> Option<f32> {
-        let values = if self.spill.is_empty() {
-            &mut self.stack[..self.len]
-        } else {
-            &mut self.spill[..]
-        };
-        if values.is_empty() {
-            return None;
-        }
-        values.sort_unstable_by(f32::total_cmp);
-        let n = values.len();
-        Some(if n % 2 == 1 {
-            values[n / 2]
-        } else {
-            0.5 * (values[n / 2 - 1] + values[n / 2])
-        })
     }
 }
 
 // ---- The rules ----------------------------------------------------------------
 
-/// Judges `history` (oldest second first) for `context`. `shown` is what
-/// is currently displayed per hint (index by [`HintId::index`]): a shown
-/// severity is kept with slightly relaxed thresholds, so music hovering at
-/// a threshold does not make it flicker. Offline, pass all `None`.
+/// Judges `summary` for `context`. `shown` is what is currently displayed
+/// per hint (index by [`HintId::index`]): a shown severity is kept with
+/// slightly relaxed thresholds, so music hovering at a threshold does not
+/// make it flicker. For the programme, pass all `None`.
 pub fn assess(
-    history: &[SecondFeatures],
+    summary: &Summary,
     context: &TriageContext,
     scope: Scope,
-    shown: &[Severity; HINT_COUNT],
+    shown: &Shown,
 ) -> [Finding; HINT_COUNT] {
-    let mut findings = [Finding::default(); HINT_COUNT];
-    if history.is_empty() {
-        return findings;
+    let mut out = Findings {
+        findings: [Finding::default(); HINT_COUNT],
+        shown,
+    };
+    if summary.seconds <= 0.0 && scope == Scope::Now {
+        return out.findings;
     }
     let role = context.role;
-    let shown_of = |hint: HintId| shown[hint.index()];
-    let mut set = |hint: HintId, finding: Finding| findings[hint.index()] = finding;
 
     // Silence: nothing else is judged.
-    let short = WindowSums::over(window(history, LIVE_WINDOW_S, scope));
     let silent = match scope {
-        Scope::Live => history.len() >= LIVE_WINDOW_S && short.rms_dbfs() < SILENT_RMS_DBFS,
-        Scope::Whole => context.integrated_lufs.is_none(),
+        Scope::Now => summary.rms_dbfs() < SILENT_RMS_DBFS,
+        Scope::Programme => context.integrated_lufs.is_none(),
     };
     if silent {
-        let severity = if scope == Scope::Whole && role != StemRole::Effects {
+        let severity = if scope == Scope::Programme && role != StemRole::Effects {
             Severity::Problem
         } else {
             Severity::Info
         };
-        set(
+        out.set(
             HintId::Silent,
-            Finding {
-                severity,
-                value: short.rms_dbfs(),
-                reference: SILENT_RMS_DBFS,
-                frequency_hz: 0.0,
-                measured: true,
-            },
+            Finding::new(severity, summary.rms_dbfs(), SILENT_RMS_DBFS),
         );
-        return findings;
+        return out.findings;
     }
 
-    let active = short.rms_dbfs() >= ACTIVE_RMS_DBFS;
+    level_rules(&mut out, summary, context, scope);
+    if summary.rms_dbfs() < ACTIVE_RMS_DBFS {
+        return out.findings;
+    }
+    dynamics_rules(&mut out, summary, role);
+    if context.stereo {
+        stereo_rules(&mut out, summary, role);
+    }
+    let cutoff_hz = band_limit_rule(&mut out, summary, context);
+    tone_rules(&mut out, summary, role, cutoff_hz);
+    resonance_rule(&mut out, summary, context);
+    out.findings
+}
 
-    // Loudness against the delivery target: the full mix only.
-    if role == StemRole::FullMix && history.len() >= LIVE_WINDOW_S {
+/// Loudness against the target, true peak, clipping and DC.
+fn level_rules(out: &mut Findings, s: &Summary, context: &TriageContext, scope: Scope) {
+    let role = context.role;
+    if role == StemRole::FullMix && scope == Scope::Programme {
         if let Some(integrated) = context.integrated_lufs {
             let distance = (integrated - context.target_lufs).abs();
             let thresholds = Thresholds {
@@ -533,477 +410,597 @@ pub fn assess(
             let mut finding = thresholds.finding(
                 distance,
                 context.target_lufs,
-                shown_of(HintId::LoudnessOffTarget),
+                out.shown(HintId::LoudnessOffTarget),
             );
             finding.value = integrated;
-            set(HintId::LoudnessOffTarget, finding);
+            out.set(HintId::LoudnessOffTarget, finding);
         }
     }
 
-    // True peak.
-    let true_peak_dbtp = amplitude_db(short.true_peak);
-    let thresholds = if role == StemRole::FullMix {
-        Thresholds::rising(context.ceiling_dbtp.min(0.0) + 0.05, 0.0, 0.2)
+    let true_peak_dbtp = super::summary::amplitude_db(s.true_peak);
+    let (thresholds, reference) = if role == StemRole::FullMix {
+        (
+            Thresholds::rising(context.ceiling_dbtp.min(0.0) + 0.05, 0.0, 0.2),
+            context.ceiling_dbtp,
+        )
     } else {
-        Thresholds {
-            problem: None,
-            ..Thresholds::rising(STEM_TRUE_PEAK_DBTP + 0.05, 0.0, 0.2)
-        }
+        (
+            Thresholds {
+                problem: None,
+                ..Thresholds::rising(STEM_TRUE_PEAK_DBTP + 0.05, 0.0, 0.2)
+            },
+            STEM_TRUE_PEAK_DBTP,
+        )
     };
-    let finding = thresholds.finding(
-        true_peak_dbtp,
-        if role == StemRole::FullMix {
-            context.ceiling_dbtp
-        } else {
-            STEM_TRUE_PEAK_DBTP
-        },
-        shown_of(HintId::TruePeakOver),
-    );
-    set(HintId::TruePeakOver, finding);
-
-    // Clipping: any run warns; one per second on average is a problem.
-    let runs = short.clip_runs as f32;
-    let seconds = short.frames as f32 / frames_per_second(history);
-    let severity =
-        if runs >= CLIP_PROBLEM_RUNS_PER_SECOND * seconds && runs >= CLIP_PROBLEM_MIN_RUNS {
-            Severity::Problem
-        } else if runs >= 1.0 {
-            Severity::Warn
-        } else {
-            Severity::None
-        };
-    set(
-        HintId::Clipping,
-        Finding {
-            severity,
-            value: runs,
-            reference: 1.0,
-            frequency_hz: 0.0,
-            measured: true,
-        },
+    out.set(
+        HintId::TruePeakOver,
+        thresholds.finding(true_peak_dbtp, reference, out.shown(HintId::TruePeakOver)),
     );
 
-    // DC offset, over the long window (a 3 s mean of low bass is not DC).
-    if history.len() >= LONG_WINDOW_S {
-        let long = WindowSums::over(window(history, LONG_WINDOW_S, scope));
-        let dc = long
-            .channel_sums
-            .iter()
-            .map(|sum| amplitude_db((sum.abs() / long.frames.max(1.0)) as f32))
-            .fold(-300.0f32, f32::max);
-        set(
+    // Clipping: any run warns; clipping in a tenth of the audible seconds
+    // is a problem.
+    let severity = if s.clip_share >= CLIP_PROBLEM_SHARE && s.clip_runs >= CLIP_PROBLEM_MIN_RUNS {
+        Severity::Problem
+    } else if s.clip_runs >= 1 {
+        Severity::Warn
+    } else {
+        Severity::None
+    };
+    let mut clipping = Finding::new(severity, s.clip_runs as f32, 1.0);
+    clipping.detail = 100.0 * s.clip_share;
+    out.set(HintId::Clipping, clipping);
+
+    if s.dc != [0.0; 2] {
+        out.set(
             HintId::DcOffset,
             Thresholds::rising(DC_WARN_DBFS, DC_PROBLEM_DBFS, 2.0).finding(
-                dc,
+                s.dc_dbfs(),
                 DC_WARN_DBFS,
-                shown_of(HintId::DcOffset),
+                out.shown(HintId::DcOffset),
             ),
         );
     }
+}
 
-    if !active {
-        return findings;
-    }
-
-    // Dynamics: PSR (mixes), crest factor (drums).
+/// PSR, repeated material at two levels, the drums' crest factor and the
+/// steadiness of the low end.
+fn dynamics_rules(out: &mut Findings, s: &Summary, role: StemRole) {
     if matches!(role, StemRole::FullMix | StemRole::Music) {
-        if let Some(psr) = median_psr(window(history, STEADINESS_WINDOW_S, scope), history, scope) {
-            set(
+        if let Some(psr) = s.psr_db {
+            out.set(
                 HintId::OverCompressed,
                 Thresholds::falling(PSR_WARN_DB, PSR_PROBLEM_DB, 0.5).finding(
                     psr,
                     PSR_WARN_DB,
-                    shown_of(HintId::OverCompressed),
+                    out.shown(HintId::OverCompressed),
                 ),
             );
         }
-        if let Some(jump) = largest_jump(window(history, LIVE_WINDOW_S, scope), history, scope) {
-            set(
-                HintId::LoudnessJumps,
-                Thresholds::rising(JUMP_WARN_DB, JUMP_PROBLEM_DB, 1.0).finding(
-                    jump,
-                    JUMP_WARN_DB,
-                    shown_of(HintId::LoudnessJumps),
-                ),
+        if let Some((step, at_s)) = s.jump {
+            let mut finding = Thresholds::rising(JUMP_WARN_DB, JUMP_PROBLEM_DB, 1.0).finding(
+                step.abs(),
+                JUMP_WARN_DB,
+                out.shown(HintId::LoudnessJumps),
             );
+            finding.value = step;
+            finding.detail = at_s;
+            out.set(HintId::LoudnessJumps, finding);
         }
     }
     if role == StemRole::Drums {
-        let mut crest = MedianOf::new();
-        for s in window(history, LIVE_WINDOW_S, scope) {
-            let rms = power_db(s.energy / f64::from(s.frames.max(1)));
-            if rms >= ACTIVE_RMS_DBFS {
-                crest.push(amplitude_db(s.sample_peak) - rms);
-            }
-        }
-        if let Some(value) = crest.median() {
-            set(
+        if let Some(crest) = s.crest_db {
+            out.set(
                 HintId::SmearedTransients,
                 Thresholds::falling(CREST_WARN_DB, CREST_PROBLEM_DB, 0.5).finding(
-                    value,
+                    crest,
                     CREST_WARN_DB,
-                    shown_of(HintId::SmearedTransients),
+                    out.shown(HintId::SmearedTransients),
                 ),
             );
         }
     }
-
-    // Low end steadiness.
     if matches!(role, StemRole::FullMix | StemRole::Music | StemRole::Bass) {
-        if let Some(spread) = low_end_spread(history, role, scope) {
-            set(
+        if let Some(spread) = s.low_end_spread_db {
+            out.set(
                 HintId::UnstableLowEnd,
                 Thresholds::rising(LOW_END_WARN_DB, LOW_END_PROBLEM_DB, 0.5).finding(
                     spread,
                     LOW_END_WARN_DB,
-                    shown_of(HintId::UnstableLowEnd),
+                    out.shown(HintId::UnstableLowEnd),
                 ),
             );
         }
     }
+}
 
-    // Stereo image.
-    if context.stereo {
-        let correlation = short.correlation(false);
-        let low_present = short.low_band_share_db() >= LOW_END_PRESENT_DB;
-        let low_correlation = short.correlation(true).filter(|_| low_present);
-        let inverted_reference = if low_correlation.is_some() {
-            INVERTED_LOW_CORRELATION
-        } else {
-            INVERTED_CORRELATION
-        };
-        let inverted = match low_correlation {
-            Some(low) => {
-                let margin = if shown_of(HintId::PhaseInverted) > Severity::None {
-                    0.1
-                } else {
-                    0.0
-                };
-                (low <= INVERTED_LOW_CORRELATION + margin && correlation.is_some_and(|c| c < 0.0))
-                    .then_some(low)
-            }
-            None => correlation.filter(|&c| c <= INVERTED_CORRELATION),
-        };
-        if let Some(value) = inverted {
-            set(
-                HintId::PhaseInverted,
-                Finding {
-                    severity: Severity::Problem,
-                    value,
-                    reference: inverted_reference,
-                    frequency_hz: 0.0,
-                    measured: true,
-                },
-            );
-        } else {
-            if let Some(c) = correlation {
-                set(
-                    HintId::PoorMonoCompatibility,
-                    Thresholds::falling(MONO_WARN_CORRELATION, MONO_PROBLEM_CORRELATION, 0.1)
-                        .finding(
-                            c,
-                            MONO_WARN_CORRELATION,
-                            shown_of(HintId::PoorMonoCompatibility),
-                        ),
-                );
-            }
-            if role != StemRole::Effects {
-                if let Some(low) = low_correlation {
-                    set(
-                        HintId::WideLowEnd,
-                        Thresholds::falling(LOW_CORRELATION_WARN, LOW_CORRELATION_PROBLEM, 0.1)
-                            .finding(low, LOW_CORRELATION_WARN, shown_of(HintId::WideLowEnd)),
-                    );
-                }
-            }
-        }
-        let dual_mono_severity = match role {
-            StemRole::FullMix | StemRole::Music | StemRole::Effects => Severity::Warn,
-            StemRole::Drums => Severity::Info,
-            StemRole::Vocals | StemRole::BackingVocals | StemRole::Bass => Severity::None,
-        };
-        let side = short.side_to_mid_db();
-        let margin = if shown_of(HintId::MonoAsStereo) > Severity::None {
-            3.0
+/// Polarity, fake width, mono compatibility, the low band's width and dual
+/// mono. An inverted channel and a widened mono source explain the loss in
+/// mono and the wide low end they cause; only they are raised then.
+fn stereo_rules(out: &mut Findings, s: &Summary, role: StemRole) {
+    let correlation = s.correlation(false);
+    let low_correlation = s
+        .correlation(true)
+        .filter(|_| s.low_band_share_db() >= LOW_BAND_PRESENT_DB);
+    let margin = |hint: HintId, out: &Findings, m: f32| {
+        if out.shown(hint) > Severity::None {
+            m
         } else {
             0.0
-        };
-        if side <= DUAL_MONO_SIDE_DB + margin {
-            set(
-                HintId::MonoAsStereo,
-                Finding {
-                    severity: dual_mono_severity,
-                    value: side,
-                    reference: DUAL_MONO_SIDE_DB,
-                    frequency_hz: 0.0,
-                    measured: true,
-                },
+        }
+    };
+
+    // A widened mono source explains the opposition it creates.
+    fake_stereo_rule(out, &s.delay, role);
+
+    // Polarity: the whole image in opposition, kick and bass included.
+    let inverted_margin = margin(HintId::PhaseInverted, out, 0.1);
+    let broadband_negative = correlation.is_some_and(|c| c < 0.0);
+    let sub = s.delay.sub_correlation;
+    let by_sub =
+        (s.delay.measured && sub <= INVERTED_LOW_CORRELATION + inverted_margin).then_some(sub);
+    // The phase-only evidence speaks for the whole image only when the sub
+    // band does not contradict it (a widener gone wrong leaves kick and
+    // bass in phase).
+    let by_lag = (s.delay.measured
+        && s.delay.lr_zero <= INVERTED_ZERO_LAG + inverted_margin
+        && (sub.is_nan() || sub <= 0.0))
+        .then_some(s.delay.lr_zero);
+    // Whatever the spectrum, channels this opposed are one signal and its
+    // inverse.
+    let by_opposition = correlation.filter(|&c| c <= INVERTED_CORRELATION + inverted_margin);
+    if broadband_negative && out.severity(HintId::FakeStereo) < Severity::Warn {
+        if let Some(value) = by_opposition {
+            let mut finding = Finding::new(Severity::Problem, value, INVERTED_CORRELATION);
+            finding.detail = INVERTED_BY_OPPOSITION;
+            out.set(HintId::PhaseInverted, finding);
+        } else if let Some(value) = by_sub {
+            out.set(
+                HintId::PhaseInverted,
+                Finding::new(Severity::Problem, value, INVERTED_LOW_CORRELATION),
+            );
+        } else if let Some(value) = by_lag {
+            let mut finding = Finding::new(Severity::Problem, value, INVERTED_ZERO_LAG);
+            finding.detail = INVERTED_BY_LAG;
+            out.set(HintId::PhaseInverted, finding);
+        }
+    }
+
+    if let Some(c) = correlation {
+        out.set(
+            HintId::PoorMonoCompatibility,
+            Thresholds::falling(MONO_WARN_CORRELATION, MONO_PROBLEM_CORRELATION, 0.1).finding(
+                c,
+                MONO_WARN_CORRELATION,
+                out.shown(HintId::PoorMonoCompatibility),
+            ),
+        );
+    }
+    if role != StemRole::Effects {
+        if let Some(low) = low_correlation {
+            out.set(
+                HintId::WideLowEnd,
+                Thresholds::falling(LOW_CORRELATION_WARN, LOW_CORRELATION_PROBLEM, 0.1).finding(
+                    low,
+                    LOW_CORRELATION_WARN,
+                    out.shown(HintId::WideLowEnd),
+                ),
             );
         }
     }
-
-    // Tone against the role's reference.
-    if let Some(reference) = tone_reference(role) {
-        if short.spectrum_frames >= 8 && short.band(MID) > 1e-12 {
-            if reference.harshness {
-                let value = short.relative_to_mid(&[HIGH_MID]);
-                let expected = reference.band_db(2000.0, 5000.0) + reference.harshness_allowance_db;
-                set(
-                    HintId::HarshHighMids,
-                    Thresholds::rising(
-                        expected + BAND_EXCESS_WARN_DB,
-                        expected + BAND_EXCESS_PROBLEM_DB,
-                        1.0,
-                    )
-                    .finding(value, expected, shown_of(HintId::HarshHighMids)),
-                );
-            }
-            if reference.balance {
-                let value = short.relative_to_mid(&[LOW_MID]);
-                let expected = reference.band_db(250.0, 500.0);
-                set(
-                    HintId::Muddy,
-                    Thresholds::rising(
-                        expected + BAND_EXCESS_WARN_DB,
-                        expected + BAND_EXCESS_PROBLEM_DB,
-                        1.0,
-                    )
-                    .finding(value, expected, shown_of(HintId::Muddy)),
-                );
-                let value = short.relative_to_mid(&[PRESENCE, AIR]);
-                let expected = reference.band_db(5000.0, 20_000.0);
-                set(
-                    HintId::TooBright,
-                    Thresholds::rising(
-                        expected + BRIGHT_WARN_DB,
-                        expected + BRIGHT_PROBLEM_DB,
-                        1.0,
-                    )
-                    .finding(value, expected, shown_of(HintId::TooBright)),
-                );
-                set(
-                    HintId::TooDull,
-                    Thresholds::falling(expected - DULL_WARN_DB, expected - DULL_PROBLEM_DB, 1.0)
-                        .finding(value, expected, shown_of(HintId::TooDull)),
-                );
-            }
-        }
+    for cause in [HintId::PhaseInverted, HintId::FakeStereo] {
+        out.explained_by(HintId::PoorMonoCompatibility, cause);
+        out.explained_by(HintId::WideLowEnd, cause);
     }
 
-    // Resonance: a narrow peak that stays at one frequency.
-    if !matches!(role, StemRole::Bass | StemRole::Effects) {
-        let thresholds = Thresholds::rising(RESONANCE_WARN_DB, RESONANCE_PROBLEM_DB, 2.0);
-        let shown = shown_of(HintId::MetallicResonance);
-        let finding = match scope {
-            Scope::Live => steady_resonance(history).map(|(hz, db)| {
-                let mut f = thresholds.finding(db, RESONANCE_WARN_DB, shown);
-                f.frequency_hz = hz;
-                f
-            }),
-            Scope::Whole => whole_file_resonance(history, &thresholds),
-        };
-        if let Some(finding) = finding {
-            set(HintId::MetallicResonance, finding);
-        }
-    }
-
-    findings
-}
-
-/// Frames per second of the material (the frames of its fullest second).
-fn frames_per_second(history: &[SecondFeatures]) -> f32 {
-    history.iter().map(|s| s.frames).max().unwrap_or(1).max(1) as f32
-}
-
-/// Median over the seconds of `seconds` (a window ending at the end of
-/// `history` live, all of it for the whole file) of the PSR: the highest
-/// true peak of the last 3 s minus the short-term loudness, over seconds
-/// whose short-term loudness is within 20 LU of the window's loudest (so
-/// fades and breaks do not count). Needs three such seconds.
-fn median_psr(seconds: &[SecondFeatures], history: &[SecondFeatures], scope: Scope) -> Option<f32> {
-    let offset = match scope {
-        Scope::Live => history.len() - seconds.len(),
-        Scope::Whole => 0,
+    let dual_mono_severity = match role {
+        StemRole::FullMix | StemRole::Music | StemRole::Effects => Severity::Warn,
+        StemRole::Drums => Severity::Info,
+        StemRole::Vocals | StemRole::BackingVocals | StemRole::Bass => Severity::None,
     };
-    let loudest = seconds
-        .iter()
-        .map(|s| s.short_term_lufs)
-        .fold(f32::NEG_INFINITY, f32::max);
-    let mut values = MedianOf::new();
-    for (i, s) in seconds.iter().enumerate() {
-        let at = offset + i;
-        if at < 2 || s.short_term_lufs <= loudest - 20.0 || s.short_term_lufs < SILENCE_LUFS {
-            continue;
-        }
-        let peak = history[at - 2..=at]
-            .iter()
-            .map(|s| s.true_peak)
-            .fold(0.0f32, f32::max);
-        values.push(amplitude_db(peak) - s.short_term_lufs);
+    let side = s.side_to_mid_db();
+    if side <= DUAL_MONO_SIDE_DB + margin(HintId::MonoAsStereo, out, 3.0) {
+        out.set(
+            HintId::MonoAsStereo,
+            Finding::new(dual_mono_severity, side, DUAL_MONO_SIDE_DB),
+        );
     }
-    if values.count() < 3 {
+}
+
+/// The channels as delayed or filtered copies of one mono source.
+fn fake_stereo_rule(out: &mut Findings, delay: &StereoDelay, role: StemRole) {
+    if !delay.measured {
+        return;
+    }
+    let shown = out.shown(HintId::FakeStereo);
+    let thresholds = Thresholds::rising(FAKE_STEREO_WARN, FAKE_STEREO_PROBLEM, 0.05);
+    let mut finding = if delay.lr_delayed >= delay.ms_delayed {
+        let mut f = thresholds.finding(delay.lr_delayed, FAKE_BY_DELAY, shown);
+        f.detail = delay.lr_delay_ms;
+        f
+    } else {
+        let mut f = thresholds.finding(delay.ms_delayed, FAKE_BY_COMB, shown);
+        f.detail = delay.ms_delay_ms;
+        f
+    };
+    // Effects are widened on purpose.
+    if role == StemRole::Effects {
+        finding.severity = finding.severity.min(Severity::Info);
+    }
+    out.set(HintId::FakeStereo, finding);
+}
+
+/// Third-octave levels in dB of a summary's spectrum.
+fn third_octave_db(s: &Summary) -> [f32; THIRD_OCTAVES] {
+    std::array::from_fn(|i| power_db(s.third_octaves[i]))
+}
+
+/// Index of the third-octave band nearest `hz`.
+fn band_index(hz: f64) -> usize {
+    ((3.0 * (hz / 1000.0).log2()).round() + 17.0).clamp(0.0, (THIRD_OCTAVES - 1) as f64) as usize
+}
+
+/// Where the content stops: the lower edge of the first third octave above
+/// 5 kHz that falls [`CUTOFF_CLIFF_DB`] under the band below it while that
+/// band still stands within [`CUTOFF_FLOOR_DB`] of the 1–4 kHz level, and
+/// whether the fall is a brick wall (≥ 40 dB within a band). None when the
+/// content reaches the top of the file's band, or fades out by itself
+/// first.
+pub fn content_cutoff(s: &Summary, sample_rate_hz: f32) -> Option<(f32, bool)> {
+    if s.spectrum_frames == 0 {
         return None;
     }
-    values.median()
-}
-
-/// The largest level step between two steady 3 s sections whose second
-/// section ends within `seconds` (live: the last 3 s, so a step is
-/// reported for 3 s; whole file: anywhere): per-second RMS levels, each
-/// section's spread at most [`JUMP_STEADY_DB`], both sections active. dB;
-/// None when no position qualifies.
-fn largest_jump(
-    seconds: &[SecondFeatures],
-    history: &[SecondFeatures],
-    scope: Scope,
-) -> Option<f32> {
-    let offset = match scope {
-        Scope::Live => history.len() - seconds.len(),
-        Scope::Whole => 0,
+    let db = third_octave_db(s);
+    let reference = {
+        let (a, b) = (band_index(1000.0), band_index(4000.0));
+        power_db(s.third_octaves[a..=b].iter().sum::<f64>() / (b + 1 - a) as f64)
     };
-    let level = |s: &SecondFeatures| power_db(s.energy / f64::from(s.frames.max(1)));
-    let mut largest: Option<f32> = None;
-    for end in offset.max(5)..offset + seconds.len() {
-        let before = &history[end - 5..end - 2];
-        let after = &history[end - 2..=end];
-        let stats = |part: &[SecondFeatures]| {
-            let mut lo = f32::INFINITY;
-            let mut hi = f32::NEG_INFINITY;
-            let mut energy = 0.0;
-            let mut frames = 0.0;
-            for s in part {
-                let l = level(s);
-                lo = lo.min(l);
-                hi = hi.max(l);
-                energy += s.energy;
-                frames += f64::from(s.frames);
-            }
-            (hi - lo, power_db(energy / frames.max(1.0)))
-        };
-        let (spread_before, level_before) = stats(before);
-        let (spread_after, level_after) = stats(after);
-        if spread_before > JUMP_STEADY_DB
-            || spread_after > JUMP_STEADY_DB
-            || level_before.min(level_after) < ACTIVE_RMS_DBFS
-        {
-            continue;
-        }
-        let jump = (level_after - level_before).abs();
-        largest = Some(largest.map_or(jump, |l: f32| l.max(jump)));
-    }
-    largest
-}
-
-/// Standard deviation of the per-second low-end level over a window of
-/// [`STEADINESS_WINDOW_S`] seconds, dB. For mixes the level is 20–250 Hz
-/// relative to everything above 500 Hz (so the arrangement getting louder
-/// does not count, and 250–500 Hz, which bass and low mids share, stays
-/// out of both); for a bass stem it is the low band's own level. Seconds without
-/// a low end are skipped; needs four seconds. Live: the last window; whole
-/// file: the median over all window positions.
-fn low_end_spread(history: &[SecondFeatures], role: StemRole, scope: Scope) -> Option<f32> {
-    let level = |s: &SecondFeatures| -> Option<f32> {
-        if s.spectrum_frames == 0 {
+    let edge = 2f64.powf(1.0 / 6.0);
+    // Bands wholly below 95 % of Nyquist can be judged.
+    let top = (0..THIRD_OCTAVES)
+        .rev()
+        .find(|&i| third_octave_centre_hz(i) * edge < 0.475 * f64::from(sample_rate_hz))?;
+    for i in band_index(5000.0)..=top {
+        // The content below the edge still stands within CUTOFF_FLOOR_DB of
+        // the 1–4 kHz level: it was cut, not faded out by the music itself.
+        if db[i - 1] < reference - CUTOFF_FLOOR_DB {
             return None;
         }
-        let low = s.band_power[SUB] + s.band_power[BASS];
-        let total: f64 = s.band_power.iter().sum();
-        let share = power_db(low / total.max(1e-30));
-        let above_500 = total - low - s.band_power[LOW_MID];
-        let to_rest = power_db(low / above_500.max(1e-30));
-        let rms = power_db(s.energy / f64::from(s.frames.max(1)));
-        (share >= LOW_END_PRESENT_DB && rms >= ACTIVE_RMS_DBFS).then(|| {
-            if role == StemRole::Bass {
-                power_db(low / f64::from(s.spectrum_frames))
-            } else {
-                to_rest
-            }
-        })
-    };
-    let spread = |part: &[SecondFeatures]| -> Option<f32> {
-        let mut n = 0.0f64;
-        let mut sum = 0.0f64;
-        let mut sum_sq = 0.0f64;
-        for value in part.iter().filter_map(level) {
-            n += 1.0;
-            sum += f64::from(value);
-            sum_sq += f64::from(value) * f64::from(value);
-        }
-        (n >= 4.0).then(|| {
-            let mean = sum / n;
-            ((sum_sq / n - mean * mean).max(0.0)).sqrt() as f32
-        })
-    };
-    match scope {
-        Scope::Live => spread(window(history, STEADINESS_WINDOW_S, scope)),
-        Scope::Whole => {
-            let mut values = MedianOf::new();
-            let positions = history.len().saturating_sub(STEADINESS_WINDOW_S) + 1;
-            for start in 0..positions {
-                let end = (start + STEADINESS_WINDOW_S).min(history.len());
-                if let Some(value) = spread(&history[start..end]) {
-                    values.push(value);
-                }
-            }
-            values.median()
-        }
-    }
-}
-
-/// The resonance of the last second if the two seconds before agree on
-/// its frequency (within [`RESONANCE_SAME_FREQUENCY`]) in at least one:
-/// (frequency in Hz, prominence in dB: the smaller of the last second's and
-/// the strongest agreeing second's).
-fn steady_resonance(seconds: &[SecondFeatures]) -> Option<(f32, f32)> {
-    let (last, before) = seconds.split_last()?;
-    if last.narrow_peak_hz <= 0.0 {
-        return None;
-    }
-    let agreeing = before
-        .iter()
-        .rev()
-        .take(2)
-        .filter(|s| {
-            (s.narrow_peak_hz - last.narrow_peak_hz).abs()
-                <= RESONANCE_SAME_FREQUENCY * last.narrow_peak_hz
-        })
-        .map(|s| s.narrow_peak_db)
-        .fold(f32::NAN, f32::max);
-    (!agreeing.is_nan()).then(|| (last.narrow_peak_hz, last.narrow_peak_db.min(agreeing)))
-}
-
-/// Whole file: the severity that the live resonance measure reaches in at
-/// least [`RESONANCE_WHOLE_SHARE`] of the seconds, with the median
-/// prominence and a frequency of those seconds.
-fn whole_file_resonance(history: &[SecondFeatures], thresholds: &Thresholds) -> Option<Finding> {
-    let positions = history.len().saturating_sub(2);
-    if positions == 0 {
-        return None;
-    }
-    for severity in [Severity::Problem, Severity::Warn] {
-        let mut values = MedianOf::new();
-        let mut frequency = 0.0;
-        for end in 3..=history.len() {
-            if let Some((hz, db)) = steady_resonance(&history[end - 3..end]) {
-                if thresholds.classify(db, Severity::None) >= severity {
-                    frequency = hz;
-                    values.push(db);
-                }
-            }
-        }
-        if values.count() as f32 >= RESONANCE_WHOLE_SHARE * positions as f32 {
-            if let Some(value) = values.median() {
-                return Some(Finding {
-                    severity,
-                    value,
-                    reference: RESONANCE_WARN_DB,
-                    frequency_hz: frequency,
-                    measured: true,
-                });
-            }
+        let fall = db[i - 1] - db[i];
+        if fall >= CUTOFF_CLIFF_DB {
+            let brick_wall = fall >= 40.0;
+            return Some(((third_octave_centre_hz(i) / edge) as f32, brick_wall));
         }
     }
     None
+}
+
+/// Band-limited source; returns the cutoff (Hz) the tone rules must stay
+/// under, if any.
+fn band_limit_rule(out: &mut Findings, s: &Summary, context: &TriageContext) -> Option<f32> {
+    // A bass stem has no top octaves by nature.
+    if context.role == StemRole::Bass {
+        return None;
+    }
+    let (cutoff, brick_wall) = content_cutoff(s, context.sample_rate_hz)?;
+    let mut severity = if cutoff < CUTOFF_PROBLEM_HZ {
+        Severity::Problem
+    } else if cutoff < CUTOFF_WARN_HZ {
+        Severity::Warn
+    } else if cutoff < CUTOFF_INFO_HZ || context.sample_rate_hz > 50_000.0 {
+        Severity::Info
+    } else {
+        Severity::None
+    };
+    // A stem may end where its instrument ends (a low-passed pad): only a
+    // full mix's edge speaks for the source.
+    if context.role != StemRole::FullMix {
+        severity = severity.min(Severity::Info);
+    }
+    let mut finding = Finding::new(
+        severity,
+        cutoff / 1000.0,
+        if brick_wall { CUTOFF_SHELF } else { 0.0 },
+    );
+    finding.frequency_hz = cutoff;
+    finding.detail = lame_bit_rate_for(cutoff);
+    out.set(HintId::BandLimitedSource, finding);
+    Some(cutoff)
+}
+
+/// LAME's default low-pass per bit rate (kbit/s → Hz), from its
+/// `optimum_bandwidth` table.
+const LAME_LOWPASS: [(f32, f32); 17] = [
+    (8.0, 2000.0),
+    (16.0, 3700.0),
+    (24.0, 3900.0),
+    (32.0, 5500.0),
+    (40.0, 7000.0),
+    (48.0, 7500.0),
+    (56.0, 10_000.0),
+    (64.0, 11_000.0),
+    (80.0, 13_500.0),
+    (96.0, 15_100.0),
+    (112.0, 15_600.0),
+    (128.0, 17_000.0),
+    (160.0, 17_500.0),
+    (192.0, 18_600.0),
+    (224.0, 19_400.0),
+    (256.0, 19_700.0),
+    (320.0, 20_500.0),
+];
+
+/// The LAME bit rate whose low-pass is nearest `cutoff_hz` (in octaves).
+fn lame_bit_rate_for(cutoff_hz: f32) -> f32 {
+    LAME_LOWPASS
+        .iter()
+        .min_by(|a, b| {
+            let distance = |lowpass: f32| (lowpass / cutoff_hz).log2().abs();
+            distance(a.1).total_cmp(&distance(b.1))
+        })
+        .map_or(320.0, |(rate, _)| *rate)
+}
+
+/// The likely cause of a band-limited finding, in words.
+pub fn likely_source(finding: &Finding) -> String {
+    let cutoff = finding.frequency_hz;
+    if (15_000.0..=16_500.0).contains(&cutoff) && finding.reference == CUTOFF_SHELF {
+        "generated or resampled at 32 kHz (its Nyquist frequency is 16 kHz)".to_string()
+    } else if cutoff >= 19_000.0 {
+        "upsampled from 44.1 or 48 kHz; nothing is lost that can be heard".to_string()
+    } else {
+        format!(
+            "lossy coding at roughly {:.0} kbit/s (LAME's default low-pass for that rate)",
+            finding.detail
+        )
+    }
+}
+
+/// A band's excess over the straight line (dB against log frequency)
+/// fitted through the third octaves `fit` (centres in Hz, inclusive)
+/// outside `excluded`: the mean residual of the bands `measured`.
+// Band indices are the regression's abscissa.
+#[allow(clippy::needless_range_loop)]
+fn bump_db(
+    db: &[f32; THIRD_OCTAVES],
+    fit: (f64, f64),
+    excluded: (f64, f64),
+    measured: (f64, f64),
+) -> f32 {
+    let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0f64, 0.0, 0.0, 0.0, 0.0);
+    for i in band_index(fit.0)..=band_index(fit.1) {
+        if (band_index(excluded.0)..=band_index(excluded.1)).contains(&i) {
+            continue;
+        }
+        let x = i as f64;
+        let y = f64::from(db[i]);
+        n += 1.0;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    let intercept = (sy - slope * sx) / n;
+    let (a, b) = (band_index(measured.0), band_index(measured.1));
+    let residual: f64 = (a..=b)
+        .map(|i| f64::from(db[i]) - (intercept + slope * i as f64))
+        .sum();
+    (residual / (b + 1 - a) as f64) as f32
+}
+
+/// Harshness and mud, brightness and dullness, all below the content's
+/// cutoff.
+///
+/// * A full mix is its own reference: a full mix's long-term spectrum is
+///   smooth, so harshness and mud are bumps over the straight line the
+///   spectrum follows around them (dB against log frequency).
+/// * A stem has its instrument's own shape (a voice's formants, a snare's
+///   crack), so harshness and mud compare its bands with the role's tilted
+///   pink reference.
+/// * Brightness and dullness compare the top octaves (5 kHz to 16 kHz or
+///   the cutoff) with the mids, against the role's reference, for every
+///   role with one.
+fn tone_rules(out: &mut Findings, s: &Summary, role: StemRole, cutoff_hz: Option<f32>) {
+    let Some(reference) = tone_reference(role) else {
+        return;
+    };
+    if s.spectrum_frames < 8 {
+        return;
+    }
+    let db = third_octave_db(s);
+    if db[band_index(1000.0)] < -200.0 {
+        return;
+    }
+    let top_hz = cutoff_hz.unwrap_or(f32::INFINITY);
+    let edge = 2f32.powf(1.0 / 6.0);
+    let power = |a: usize, b: usize| s.third_octaves[a..=b].iter().sum::<f64>();
+    let edges = |a: usize, b: usize| {
+        (
+            third_octave_centre_hz(a) as f32 / edge,
+            third_octave_centre_hz(b) as f32 * edge,
+        )
+    };
+    let (m0, m1) = (band_index(500.0), band_index(2000.0));
+    let mids = power_db(power(m0, m1));
+    let (mid_low, mid_high) = edges(m0, m1);
+    // A band against the mids, minus what the role's reference expects.
+    let against_reference = |from_hz: f64, to_hz: f64| {
+        let (a, b) = (band_index(from_hz), band_index(to_hz));
+        let (lo, hi) = edges(a, b);
+        power_db(power(a, b))
+            - mids
+            - (reference.band_db(lo, hi) - reference.band_db(mid_low, mid_high))
+    };
+    let full_mix = role == StemRole::FullMix;
+
+    if reference.harshness && top_hz >= 11_000.0 {
+        let value = if full_mix {
+            bump_db(&db, (250.0, 10_000.0), (1600.0, 6300.0), (3150.0, 4000.0))
+        } else {
+            against_reference(2000.0, 5000.0) - reference.harshness_allowance_db
+        };
+        out.set(
+            HintId::HarshHighMids,
+            Thresholds::rising(HARSH_WARN_DB, HARSH_PROBLEM_DB, 1.0).finding(
+                value,
+                HARSH_WARN_DB,
+                out.shown(HintId::HarshHighMids),
+            ),
+        );
+    }
+    if !reference.balance {
+        return;
+    }
+    let value = if full_mix {
+        bump_db(&db, (63.0, 2000.0), (200.0, 630.0), (250.0, 400.0))
+    } else {
+        against_reference(250.0, 400.0)
+    };
+    out.set(
+        HintId::Muddy,
+        Thresholds::rising(MUD_WARN_DB, MUD_PROBLEM_DB, 1.0).finding(
+            value,
+            MUD_WARN_DB,
+            out.shown(HintId::Muddy),
+        ),
+    );
+    // The top octaves: from 5 kHz to 16 kHz or the cutoff, if that leaves
+    // at least an octave.
+    let first = band_index(5000.0);
+    let top = (0..THIRD_OCTAVES)
+        .rev()
+        .find(|&i| third_octave_centre_hz(i) as f32 * edge <= top_hz * 1.01)
+        .unwrap_or(0)
+        .min(band_index(16_000.0));
+    if top < first + 3 {
+        return;
+    }
+    let deviation = against_reference(third_octave_centre_hz(first), third_octave_centre_hz(top));
+    let (_, top_edge_hz) = edges(first, top);
+    let mut bright = Thresholds::rising(TILT_WARN_DB, TILT_PROBLEM_DB, 1.0)
+        .with_info(TILT_INFO_DB)
+        .finding(deviation, 0.0, out.shown(HintId::TooBright));
+    bright.frequency_hz = top_edge_hz;
+    let mut dull = Thresholds::falling(-TILT_WARN_DB, -TILT_PROBLEM_DB, 1.0)
+        .with_info(-TILT_INFO_DB)
+        .finding(deviation, 0.0, out.shown(HintId::TooDull));
+    dull.frequency_hz = top_edge_hz;
+    // One figure: at most one of the two holds.
+    out.set(HintId::TooBright, bright);
+    out.set(HintId::TooDull, dull);
+}
+
+/// ISO 226:2003 threshold of hearing (T_f), dB SPL, at its third-octave
+/// frequencies from 20 Hz to 12.5 kHz.
+const HEARING_THRESHOLD: [(f32, f32); 29] = [
+    (20.0, 78.5),
+    (25.0, 68.7),
+    (31.5, 59.5),
+    (40.0, 51.1),
+    (50.0, 44.0),
+    (63.0, 37.5),
+    (80.0, 31.5),
+    (100.0, 26.5),
+    (125.0, 22.1),
+    (160.0, 17.9),
+    (200.0, 14.4),
+    (250.0, 11.4),
+    (315.0, 8.6),
+    (400.0, 6.2),
+    (500.0, 4.4),
+    (630.0, 3.0),
+    (800.0, 2.2),
+    (1000.0, 2.4),
+    (1250.0, 3.5),
+    (1600.0, 1.7),
+    (2000.0, -1.3),
+    (2500.0, -4.2),
+    (3150.0, -6.0),
+    (4000.0, -5.4),
+    (5000.0, -1.5),
+    (6300.0, 6.0),
+    (8000.0, 12.6),
+    (10_000.0, 13.9),
+    (12_500.0, 12.3),
+];
+
+/// The threshold of hearing at `frequency_hz`, dB SPL (ISO 226:2003,
+/// interpolated in log frequency; held beyond the table's ends).
+pub fn hearing_threshold_db_spl(frequency_hz: f32) -> f32 {
+    let f = frequency_hz.clamp(20.0, 12_500.0);
+    let i = HEARING_THRESHOLD
+        .windows(2)
+        .position(|w| f <= w[1].0)
+        .unwrap_or(HEARING_THRESHOLD.len() - 2);
+    let (f0, t0) = HEARING_THRESHOLD[i];
+    let (f1, t1) = HEARING_THRESHOLD[i + 1];
+    let x = (f / f0).log2() / (f1 / f0).log2();
+    t0 + x * (t1 - t0)
+}
+
+/// Prominence over the neighbourhood (per FFT bin of `bin_hz`) from which a
+/// line stands out of the music around it: the critical band's width
+/// (Glasberg and Moore's ERB) in bins, plus the critical ratio.
+pub fn masking_line_db(frequency_hz: f32, bin_hz: f32) -> f32 {
+    let erb = 24.7 * (4.37 * frequency_hz / 1000.0 + 1.0);
+    10.0 * (erb / bin_hz.max(1e-3)).log10() + CRITICAL_RATIO_DB
+}
+
+/// Whether a line is a resonance: off the note grid (at the music's own
+/// tuning) and audible (over the threshold of hearing at the listening
+/// level). Returns its cents from the grid and its masking line.
+fn resonance_candidate(line: &Line, tuning_cents: f32, bin_hz: f32) -> Option<(f32, f32)> {
+    if line.frequency_hz <= 0.0 {
+        return None;
+    }
+    let cents = cents_from_grid(line.frequency_hz, tuning_cents);
+    let audible =
+        LISTENING_LEVEL_DB_SPL + line.level_db >= hearing_threshold_db_spl(line.frequency_hz);
+    (cents.abs() > NOTE_GRID_CENTS && audible)
+        .then(|| (cents, masking_line_db(line.frequency_hz, bin_hz)))
+}
+
+/// A narrow line that no instrument plays: off the note grid, outside any
+/// harmonic series (the line search sets those aside), audible in quiet
+/// and above the masking of the music around it.
+fn resonance_rule(out: &mut Findings, s: &Summary, context: &TriageContext) {
+    if matches!(context.role, StemRole::Bass | StemRole::Effects) {
+        return;
+    }
+    // The analyzer's FFT bin spacing at this rate (10.8–14.6 Hz).
+    let bin_hz = context.sample_rate_hz
+        / crate::meter::spectrum::SpectrumAnalyzer::fft_size_for(context.sample_rate_hz) as f32;
+    let shown = out.shown(HintId::MetallicResonance);
+    let mut best: Option<Finding> = None;
+    for line in s.lines.iter() {
+        let Some((cents, masking)) = resonance_candidate(line, s.tuning_cents, bin_hz) else {
+            continue;
+        };
+        let mut finding = Thresholds::rising(
+            masking,
+            masking + RESONANCE_PROBLEM_ABOVE_MASKING_DB,
+            2.0,
+        )
+        .finding(line.prominence_db, masking, shown);
+        finding.frequency_hz = line.frequency_hz;
+        finding.detail = cents;
+        if best
+            .is_none_or(|b| finding.prominence_above_reference() > b.prominence_above_reference())
+        {
+            best = Some(finding);
+        }
+    }
+    if let Some(finding) = best {
+        out.set(HintId::MetallicResonance, finding);
+    }
+}
+
+impl Finding {
+    /// How far the figure stands beyond its reference (for comparing
+    /// candidates of one rule).
+    fn prominence_above_reference(&self) -> f32 {
+        self.value - self.reference
+    }
 }
 
 #[cfg(test)]
@@ -1048,5 +1045,40 @@ mod tests {
         assert_eq!(f.classify(8.2, Severity::None), Severity::None);
         assert_eq!(f.classify(8.2, Severity::Warn), Severity::Warn);
         assert_eq!(f.classify(5.9, Severity::None), Severity::Problem);
+    }
+
+    /// The note grid: A4, C5 (+0 cents) and a quarter tone (±50 cents);
+    /// a music tuned 17 cents sharp moves its grid.
+    #[test]
+    fn cents_from_the_grid() {
+        assert!(cents_from_grid(440.0, 0.0).abs() < 1e-3);
+        assert!(cents_from_grid(523.2511, 0.0).abs() < 1e-2);
+        let quarter = 440.0 * 2f32.powf(0.5 / 12.0);
+        assert!((cents_from_grid(quarter, 0.0).abs() - 50.0).abs() < 1e-2);
+        // 3170 Hz is G7 + 18.7 cents: on the grid of a music tuned to
+        // A444.5.
+        assert!((cents_from_grid(3170.0, 0.0) - 18.7).abs() < 0.1);
+        assert!((cents_from_grid(3170.0, 17.5) - 1.2).abs() < 0.1);
+    }
+
+    /// ISO 226:2003's threshold at its own frequencies, and between them.
+    #[test]
+    fn hearing_threshold_follows_iso_226() {
+        assert_eq!(hearing_threshold_db_spl(1000.0), 2.4);
+        assert_eq!(hearing_threshold_db_spl(3150.0), -6.0);
+        let between = hearing_threshold_db_spl(3500.0);
+        assert!((-6.0..=-5.4).contains(&between));
+        // An inaudible spur: 80 dB under a programme at 80 dB SPL is 0 dB
+        // SPL, under the threshold above 6 kHz.
+        assert!(LISTENING_LEVEL_DB_SPL - 80.0 < hearing_threshold_db_spl(9000.0));
+    }
+
+    /// The LAME table: 32 kbit/s low-passes at 5.5 kHz, 128 kbit/s at
+    /// 17 kHz; an edge names the rate of the nearest low-pass.
+    #[test]
+    fn lame_rates_follow_the_low_pass() {
+        assert_eq!(lame_bit_rate_for(5300.0), 32.0);
+        assert_eq!(lame_bit_rate_for(16_900.0), 128.0);
+        assert_eq!(lame_bit_rate_for(21_000.0), 320.0);
     }
 }

@@ -66,21 +66,32 @@ pub const FULL_CONFIDENCE_AFTER_S: f32 = 30.0;
 /// Element problems at once that make a mix broken rather than fixable
 /// stem by stem.
 pub const ELEMENT_PROBLEMS_FOR_FULL_MIX: usize = 3;
+/// Share of the programme a structural hint must hold over to call for a
+/// new mix; a structural fault in a smaller part is a part to fix.
+pub const STRUCTURAL_COVERAGE: f32 = 0.5;
 
-/// Decides the service from the severity of each hint (indexed by
-/// [`HintId::index`]) on material of `role`, after `duration_s` seconds of
-/// audio.
+/// Decides the service from the severity of each hint on the programme
+/// (indexed by [`HintId::index`]) and the share of the programme each held
+/// over (`coverage`, 0..=1), for material of `role` after `duration_s`
+/// seconds of audio. Only hints at `warn` or above decide.
 ///
-/// * Any structural problem at `warn` or above (inverted polarity, poor
-///   mono compatibility, a mix in mono, crushed dynamics, wild loudness
-///   jumps) → full mix.
+/// * A silent programme: no verdict (confidence 0, because: silent).
+/// * Any structural problem (inverted polarity, poor mono compatibility, a
+///   mix in mono or widened from mono, crushed dynamics, repeated music at
+///   two levels) held over at least half the programme → full mix.
+///   Held over less, it counts as an element problem.
 /// * Three or more element problems at once → full mix.
 /// * One or two element problems (harshness, resonance, smeared drums,
 ///   unstable or wide low end, a dual-mono part) → stem mastering.
 /// * Otherwise → stereo mastering, because of the whole-record hints raised
 ///   (loudness, peaks, tone), if any.
-pub fn verdict(severities: &[Severity; HINT_COUNT], role: StemRole, duration_s: f32) -> Verdict {
-    if severities[HintId::Silent.index()] > Severity::None {
+pub fn verdict(
+    severities: &[Severity; HINT_COUNT],
+    coverage: &[f32; HINT_COUNT],
+    role: StemRole,
+    duration_s: f32,
+) -> Verdict {
+    if severities[HintId::Silent.index()] >= Severity::Problem {
         let mut because = HintSet::default();
         because.insert(HintId::Silent);
         return Verdict {
@@ -97,15 +108,18 @@ pub fn verdict(severities: &[Severity; HINT_COUNT], role: StemRole, duration_s: 
     let mut minor_doubts = 0;
     for hint in HintId::ALL {
         let severity = severities[hint.index()];
-        if severity == Severity::None {
+        if severity == Severity::None || hint == HintId::Silent {
             continue;
         }
-        let kind = hint.kind(role, severity);
+        let mut kind = hint.kind(role, severity);
         if severity == Severity::Info {
             if kind != ProblemKind::WholeRecord {
                 minor_doubts += 1;
             }
             continue;
+        }
+        if kind == ProblemKind::Structural && coverage[hint.index()] < STRUCTURAL_COVERAGE {
+            kind = ProblemKind::Element;
         }
         let (set, slot) = match kind {
             ProblemKind::Structural => (&mut structural, Some(0)),
@@ -160,6 +174,13 @@ mod tests {
             severities[hint.index()] = severity;
         }
         severities
+    }
+
+    /// Every hint held over the whole programme.
+    const ALL_OF_IT: [f32; HINT_COUNT] = [1.0; HINT_COUNT];
+
+    fn verdict(severities: &[Severity; HINT_COUNT], role: StemRole, duration_s: f32) -> Verdict {
+        super::verdict(severities, &ALL_OF_IT, role, duration_s)
     }
 
     #[test]
@@ -224,6 +245,32 @@ mod tests {
         );
         assert_eq!(silent.confidence, 0.0);
         assert!(silent.because.contains(HintId::Silent));
+    }
+
+    /// A structural hint over a small part of the programme is a part to
+    /// fix, not a reason for a new mix; a `silent` info (trailing silence)
+    /// decides nothing.
+    #[test]
+    fn coverage_and_silence_weigh_in() {
+        let mut coverage = ALL_OF_IT;
+        coverage[HintId::PoorMonoCompatibility.index()] = 0.2;
+        let local = super::verdict(
+            &with(&[(HintId::PoorMonoCompatibility, Severity::Warn)]),
+            &coverage,
+            StemRole::FullMix,
+            60.0,
+        );
+        assert_eq!(local.service, Service::StemMastering);
+        let with_silence = verdict(
+            &with(&[
+                (HintId::Silent, Severity::Info),
+                (HintId::HarshHighMids, Severity::Warn),
+            ]),
+            StemRole::FullMix,
+            60.0,
+        );
+        assert_eq!(with_silence.service, Service::StemMastering);
+        assert!(with_silence.confidence > 0.5);
     }
 
     #[test]
